@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# hv_sock: build, test and demo entry points.
+#
+#   make check     every gate and test; ends with "N passed, M failed"
+#   make demo      the whole path shown in the test VM
+#   make vm-run RUN=script-or-program [FILES=dir] [TIMEOUT=secs]
+#
+# Everything generated lives under build/.
+
+SHELL		:= /bin/bash
+TOP		:= $(CURDIR)
+# SRC: where the files overlaid into the kernel tree come from.
+SRC		?= $(TOP)
+B		:= $(TOP)/build
+KVER		:= 6.12
+TARBALL		:= /usr/src/linux-source-$(KVER).tar.xz
+KSRC		:= $(B)/linux-source-$(KVER)
+KTEST		:= $(B)/test
+KPROD		:= $(B)/prod
+VMDIR		:= $(TOP)/tools/testing/hv_sock/vm
+JOBS		?= $(shell nproc)
+KMAKE		:= $(MAKE) -C $(KSRC) -j$(JOBS)
+LOCK		:= flock $(B)/.lock
+HDR		:= $(B)/hdr
+STAGE		:= $(B)/stage
+# The external module build works on a copy of the sources it needs, so its
+# objects never land in the source tree where O= builds would find them.
+EXT		:= $(B)/extmod
+EXTMOD		:= $(EXT)/tools/testing/hv_sock
+EXTSRC		:= tools/testing/hv_sock net/hv_sock net/vmw_vsock drivers/hv
+SELFTESTS	:= tools/testing/selftests/hv_sock
+TIMEOUT		?= 600
+KUNIT_MODULES	:= hv_sock_kunit
+
+# Overlaid into the kernel tree on every build; only changed files are
+# rewritten, so make rebuilds only what changed.
+OVERLAY		:= include net Documentation tools
+
+.PHONY: all deps tree test-kernel prod-build modules selftests initramfs \
+	vm-run check demo shell clean distclean
+
+all: modules
+
+.DELETE_ON_ERROR:
+
+deps:
+	@$(TOP)/tools/testing/hv_sock/vm/install-deps.sh
+
+$(B)/.stamp-unpacked: | deps
+	@mkdir -p $(B)
+	@echo "== unpacking $(TARBALL)"
+	@rm -rf $(KSRC) $(B)/pristine
+	@tar -C $(B) -xf $(TARBALL)
+	@touch $@
+
+# Kconfig.patch is applied once; when it changes, the previous copy is
+# reverted first so the tree always carries exactly the current one.
+tree: $(B)/.stamp-unpacked
+	@$(VMDIR)/prepare-tree.sh $(KSRC) $(TOP)/Kconfig.patch $(B)/pristine
+	@rsync -rc $(wildcard $(addprefix $(SRC)/,$(OVERLAY))) $(KSRC)/
+
+# ---------------------------------------------------------------- test kernel
+
+$(KTEST)/.config: $(VMDIR)/test.config | tree
+	@mkdir -p $(KTEST)
+	@echo "== configuring the test kernel"
+	@$(KMAKE) O=$(KTEST) tinyconfig >/dev/null
+	@cd $(KSRC) && KCONFIG_CONFIG=$(KTEST)/.config scripts/kconfig/merge_config.sh \
+		-m -O $(KTEST) $(KTEST)/.config $< >/dev/null
+	@$(KMAKE) O=$(KTEST) olddefconfig >/dev/null
+	@$(VMDIR)/check-config.sh $< $@
+
+test-kernel: tree $(KTEST)/.config
+	@echo "== building the test kernel (debug config)"
+	@$(LOCK) $(KMAKE) O=$(KTEST) bzImage modules
+	@rm -rf $(STAGE) && mkdir -p $(STAGE)
+	@$(KMAKE) O=$(KTEST) INSTALL_MOD_PATH=$(STAGE) INSTALL_MOD_STRIP=1 \
+		modules_install >/dev/null
+	@$(KMAKE) O=$(KTEST) INSTALL_HDR_PATH=$(HDR) headers_install >/dev/null
+
+# The simulator, hv_sock.ko and the mainline Hyper-V vsock transport, all
+# linked against the simulator (as tools/testing/cxl builds its mocks).
+modules: test-kernel
+	@echo "== building the external modules in $(EXTMOD)"
+	@mkdir -p $(EXT) && cd $(KSRC) && rsync -rcR $(EXTSRC) $(EXT)/
+	@$(LOCK) $(KMAKE) O=$(KTEST) M=$(EXTMOD) W=1 modules
+	@$(KMAKE) O=$(KTEST) M=$(EXTMOD) INSTALL_MOD_PATH=$(STAGE) \
+		INSTALL_MOD_STRIP=1 modules_install >/dev/null
+	@depmod -b $(STAGE) $$(cat $(KTEST)/include/config/kernel.release)
+
+# ---------------------------------------------------------------- prod kernel
+
+$(KPROD)/.config: $(VMDIR)/prod.config | tree
+	@mkdir -p $(KPROD)
+	@echo "== configuring the prod kernel"
+	@$(KMAKE) O=$(KPROD) tinyconfig >/dev/null
+	@cd $(KSRC) && KCONFIG_CONFIG=$(KPROD)/.config scripts/kconfig/merge_config.sh \
+		-m -O $(KPROD) $(KPROD)/.config $< >/dev/null
+	@$(KMAKE) O=$(KPROD) olddefconfig >/dev/null
+	@$(VMDIR)/check-config.sh $< $@
+
+# W=1 and sparse on our directory; the SELinux class map and the family
+# name tables that Kconfig.patch touches; the uapi header self-test.
+prod-build: tree $(KPROD)/.config
+	@echo "== prod build: net/hv_sock with W=1 C=2, SELinux, uapi header test"
+	@$(LOCK) $(KMAKE) O=$(KPROD) prepare >/dev/null
+	@$(LOCK) $(KMAKE) O=$(KPROD) W=1 C=2 net/hv_sock/ 2>&1 | tee $(B)/prod-warnings.log
+	@! grep -E 'warning:|error:' $(B)/prod-warnings.log
+	@$(LOCK) $(KMAKE) O=$(KPROD) security/selinux/ net/core/sock.o \
+		net/socket.o headers
+	@$(VMDIR)/uapi-check.sh $(KSRC) $(KPROD)/usr/include
+
+# ---------------------------------------------------------------- tests
+
+# Guest programs are static: the initramfs has no C library.
+selftests: test-kernel
+	@echo "== building the kselftests"
+	@mkdir -p $(B)/selftests
+	@$(MAKE) -C $(KSRC)/$(SELFTESTS) OUTPUT=$(B)/selftests \
+		KHDR_INCLUDES="-isystem $(HDR)/include" CC="gcc -static" >/dev/null
+	@find $(B)/selftests -maxdepth 1 -type f -perm -u+x -printf '%f\n' | \
+		sort > $(B)/selftests/kselftests
+	@echo "$(KUNIT_MODULES)" | tr ' ' '\n' > $(B)/selftests/kunit-modules
+
+INITRD		:= $(B)/initramfs.cpio.gz
+
+initramfs: modules selftests
+	@$(VMDIR)/mkinitramfs.sh $(STAGE) $(B)/selftests $(INITRD) \
+		$(EXTRA_INIT) $(if $(RUN),--run $(abspath $(RUN))) \
+		$(if $(FILES),--files $(abspath $(FILES)))
+
+vm-run: initramfs
+	@$(VMDIR)/run-vm.sh $(KTEST)/arch/x86/boot/bzImage $(INITRD) \
+		$(TIMEOUT) $(B)/vm-run.log
+
+check:
+	@$(VMDIR)/check.sh
+
+demo: modules
+	@echo "make demo: not yet written"; false
+
+clean:
+	@rm -rf $(KTEST) $(KPROD) $(STAGE) $(HDR) $(B)/selftests $(INITRD)
+
+distclean:
+	@rm -rf $(B)

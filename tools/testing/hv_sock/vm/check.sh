@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make check: every gate and every test, in order. Each step logs to
+# build/logs/; a failing step shows the end of its log. The last line is
+# "N passed, M failed": N and M count KUnit cases and kselftests, and every
+# failed gate adds one to M.
+set -u
+top=$(cd "$(dirname "$0")/../../../.." && pwd)
+cd "$top"
+logs=$top/build/logs
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0 gates_failed=0
+start=$(date +%s)
+
+step() {
+	local name=$1; shift
+	local t0=$(date +%s)
+	printf '== %-34s ' "$name"
+	if "$@" > "$logs/$name.log" 2>&1; then
+		echo "ok ($(( $(date +%s) - t0 ))s)"
+		return 0
+	fi
+	echo "FAILED ($(( $(date +%s) - t0 ))s), see build/logs/$name.log"
+	tail -n 25 "$logs/$name.log" | sed 's/^/   | /'
+	gates_failed=$((gates_failed + 1))
+	return 1
+}
+
+our_c_files() {
+	git ls-files -co --exclude-standard -- '*.c' '*.h' |
+		grep -E '^(include|net|tools)/' | while read -r f; do
+			[ -f "$f" ] && echo "$f"
+		done
+}
+
+checkpatch() {
+	local ksrc=$top/build/linux-source-6.12
+	# shellcheck disable=SC2046
+	(cd "$ksrc" && perl scripts/checkpatch.pl --strict --terse --no-summary \
+		--show-types -f $(cd "$top" && our_c_files | sed "s|^|$top/|")) |
+		tee /dev/stderr | grep -qE 'ERROR|WARNING|CHECK' && return 1
+	return 0
+}
+
+
+vm_tests() {
+	make initramfs || return 1
+	tools/testing/hv_sock/vm/run-vm.sh build/test/arch/x86/boot/bzImage \
+		build/initramfs.cpio.gz "${HVT_TIMEOUT:-1200}" "$logs/vm-console.log"
+}
+
+step deps make deps || { echo "0 passed, 1 failed"; exit 1; }
+step build bash -c 'make modules' || { echo "0 passed, 1 failed"; exit 1; }
+step ext-warnings bash -c "! grep -E '(hv_sock|vmbus_sim|hvhost)[^ ]*:[0-9]+:[0-9]+: (warning|error):' '$logs/build.log'"
+step prod-w1-sparse make prod-build
+step checkpatch checkpatch
+step vm-tests vm_tests
+vm_ok=$?
+
+log=$logs/vm-console.log
+if [ -f "$log" ]; then
+	passed=$(grep -cE '^HVT-(KUNIT|KSFT) [^:]*: ok [0-9]+ ' "$log" | head -1)
+	skipped=$(grep -cE '^HVT-(KUNIT|KSFT) [^:]*: ok [0-9]+ .*# SKIP' "$log" | head -1)
+	failed=$(grep -cE '^HVT-(KUNIT|KSFT) [^:]*: not ok ' "$log" | head -1)
+	passed=$((passed - skipped))
+	grep -E '^HVT-(KUNIT|KSFT) [^:]*: not ok ' "$log" | sed 's/^HVT-/   failed: /'
+	if [ "$passed" -eq 0 ] && [ "$vm_ok" -eq 0 ]; then
+		echo "   no test result was reported by the VM"
+		gates_failed=$((gates_failed + 1))
+	fi
+fi
+
+echo "== total time $(( $(date +%s) - start ))s; KUnit and kselftest results:" \
+	"$passed passed, $failed failed, $skipped skipped; $gates_failed gate(s) failed"
+total_failed=$((failed + gates_failed))
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $total_failed failed, $skipped skipped"
+else
+	echo "$passed passed, $total_failed failed"
+fi
+[ "$total_failed" -eq 0 ]

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_HYPERV socket creation: module autoload, types, protocols, users.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/hv_sock.h>
+
+#include "../kselftest_harness.h"
+
+static int module_loaded(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/hv_sock", &st) == 0;
+}
+
+/* socket() alone must load hv_sock through its net-pf-46 alias. */
+TEST(autoload_on_socket)
+{
+	int fd;
+
+	if (module_loaded() &&
+	    system("modprobe -r hv_sock_kunit hv_sock 2>/dev/null"))
+		SKIP(return, "hv_sock is loaded and in use");
+	ASSERT_FALSE(module_loaded());
+
+	fd = socket(AF_HYPERV, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd) TH_LOG("socket: %s", strerror(errno));
+	EXPECT_TRUE(module_loaded());
+	close(fd);
+}
+
+TEST(modprobe_loads)
+{
+	ASSERT_EQ(0, system("modprobe hv_sock"));
+	EXPECT_TRUE(module_loaded());
+}
+
+TEST(stream_protocols_accepted)
+{
+	int fd;
+
+	fd = socket(AF_HYPERV, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	close(fd);
+	fd = socket(AF_HYPERV, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    HV_PROTOCOL_RAW);
+	ASSERT_LE(0, fd);
+	close(fd);
+}
+
+TEST(other_types_refused)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW,
+				     SOCK_RDM };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, socket(AF_HYPERV, types[i], 0));
+		EXPECT_EQ(ESOCKTNOSUPPORT, errno) TH_LOG("type %d", types[i]);
+	}
+}
+
+TEST(other_protocols_refused)
+{
+	static const int protos[] = { 2, 6, 17, 255, -1 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, socket(AF_HYPERV, SOCK_STREAM, protos[i]));
+		EXPECT_EQ(EPROTONOSUPPORT, errno) TH_LOG("proto %d", protos[i]);
+	}
+}
+
+TEST(unprivileged_user_creates)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = socket(AF_HYPERV, SOCK_STREAM, 0);
+		_exit(fd >= 0 ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_HARNESS_MAIN
