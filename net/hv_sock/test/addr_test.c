@@ -9,7 +9,7 @@
 static const struct sockaddr_hv good_addr = {
 	.shv_family	= AF_HYPERV,
 	.shv_vm_id	= HV_GUID_WILDCARD_INIT,
-	.shv_service_id	= HV_GUID_VSOCK_INIT(1234),
+	.shv_service_id	= HV_GUID_VSOCK_TEMPLATE_INIT,
 };
 
 static void addr_accepts_well_formed(struct kunit *test)
@@ -68,6 +68,17 @@ static void addr_layout_matches_windows(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, parent, expect.b, sizeof(parent));
 }
 
+static void addr_vsock_port_guid(struct kunit *test)
+{
+	guid_t expect = GUID_INIT(0x000004d2, 0xfacb, 0x11e6, 0xbd, 0x58,
+				  0x64, 0x00, 0x6a, 0x79, 0x86, 0xd3);
+	u8 guid[16];
+
+	memset(guid, 0x5a, sizeof(guid));
+	hv_guid_set_vsock_port(guid, 1234);
+	KUNIT_EXPECT_MEMEQ(test, guid, expect.b, sizeof(guid));
+}
+
 static struct kunit_case hvsock_addr_cases[] = {
 	KUNIT_CASE(addr_accepts_well_formed),
 	KUNIT_CASE(addr_accepts_longer_buffer),
@@ -75,6 +86,7 @@ static struct kunit_case hvsock_addr_cases[] = {
 	KUNIT_CASE(addr_rejects_other_family),
 	KUNIT_CASE(addr_rejects_reserved),
 	KUNIT_CASE(addr_layout_matches_windows),
+	KUNIT_CASE(addr_vsock_port_guid),
 	{}
 };
 
@@ -82,6 +94,7 @@ static struct kunit_suite hvsock_addr_suite = {
 	.name = "hv_sock_addr",
 	.test_cases = hvsock_addr_cases,
 };
+
 kunit_test_suite(hvsock_addr_suite);
 
 MODULE_DESCRIPTION("KUnit tests for AF_HYPERV addresses");

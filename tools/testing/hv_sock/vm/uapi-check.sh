@@ -28,8 +28,9 @@ int main(void)
 	struct sockaddr_hv a = {
 		.shv_family = AF_HYPERV,
 		.shv_vm_id = HV_GUID_PARENT_INIT,
-		.shv_service_id = HV_GUID_VSOCK_INIT(5000),
 	};
+
+	hv_guid_set_vsock_port(a.shv_service_id, 5000);
 
 	return socket(AF_HYPERV, SOCK_STREAM, HV_PROTOCOL_RAW) < 0 ||
 	       a.shv_vm_id[0] != 0xda;
