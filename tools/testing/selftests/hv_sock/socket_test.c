@@ -61,7 +61,7 @@ TEST(other_types_refused)
 				     SOCK_RDM };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, socket(AF_HYPERV, types[i], 0));
 		EXPECT_EQ(ESOCKTNOSUPPORT, errno) TH_LOG("type %d", types[i]);
@@ -73,7 +73,7 @@ TEST(other_protocols_refused)
 	static const int protos[] = { 2, 6, 17, 255, -1 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, socket(AF_HYPERV, SOCK_STREAM, protos[i]));
 		EXPECT_EQ(EPROTONOSUPPORT, errno) TH_LOG("proto %d", protos[i]);
