@@ -18,6 +18,10 @@ timeout --foreground -k 5 "$timeout" \
 	</dev/null 2>&1 | tr -d '\r' | tee "$log"
 qemu=$?
 
+# Scan first: a guest that hangs usually said why on the console.
+"$here/scan-console.sh" "$log"
+clean=$?
+
 if [ "$qemu" -eq 124 ] || [ "$qemu" -eq 137 ]; then
 	echo "vm-run: the guest did not finish within ${timeout}s" >&2
 	exit 124
@@ -28,8 +32,8 @@ if [ -z "$rc" ]; then
 	echo "vm-run: the guest stopped without reporting an exit status" >&2
 	rc=1
 fi
-if ! "$here/scan-console.sh" "$log"; then
-	[ "$rc" -eq 0 ] && rc=1
+if [ "$clean" -ne 0 ] && [ "$rc" -eq 0 ]; then
+	rc=1
 fi
 echo "vm-run: guest exit status $rc"
 exit "$rc"
