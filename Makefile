@@ -28,16 +28,17 @@ STAGE		:= $(B)/stage
 # objects never land in the source tree where O= builds would find them.
 EXT		:= $(B)/extmod
 EXTMOD		:= $(EXT)/tools/testing/hv_sock
-EXTSRC		:= tools/testing/hv_sock net/hv_sock net/vmw_vsock drivers/hv
+EXTSRC		:= tools/testing/hv_sock net/hv_sock
+EXTMOD_SRC	:= tools/testing/hv_sock
 SELFTESTS	:= tools/testing/selftests/hv_sock
 TIMEOUT		?= 600
-KUNIT_MODULES	:= hv_sock_kunit
+KUNIT_MODULES	:= hv_sock_kunit hv_sock_state_kunit vmbus_sim_test
 
 # Overlaid into the kernel tree on every build; only changed files are
 # rewritten, so make rebuilds only what changed.
 OVERLAY		:= include net Documentation tools
 
-.PHONY: all deps tree test-kernel prod-build modules selftests initramfs \
+.PHONY: all deps tree test-kernel prod-build modules selftests guest-tools initramfs \
 	vm-run check demo shell clean distclean
 
 all: modules
@@ -119,13 +120,20 @@ selftests: test-kernel
 	@mkdir -p $(B)/selftests
 	@$(MAKE) -C $(KSRC)/$(SELFTESTS) OUTPUT=$(B)/selftests \
 		KHDR_INCLUDES="-isystem $(HDR)/include" CC="gcc -static" >/dev/null
+	@cp $(KSRC)/$(SELFTESTS)/*.sh $(B)/selftests/ 2>/dev/null || true
 	@find $(B)/selftests -maxdepth 1 -type f -perm -u+x -printf '%f\n' | \
 		sort > $(B)/selftests/kselftests
 	@echo "$(KUNIT_MODULES)" | tr ' ' '\n' > $(B)/selftests/kunit-modules
 
+# Host-side and guest tools for the VM, static, into $(STAGE)/bin.
+guest-tools: modules
+	@mkdir -p $(STAGE)/bin
+	@CFLAGS="-O2 -isystem $(HDR)/include" $(MAKE) -s -C $(KSRC)/$(EXTMOD_SRC)/hvhost \
+		OUTPUT=$(STAGE)/bin
+
 INITRD		:= $(B)/initramfs.cpio.gz
 
-initramfs: modules selftests
+initramfs: modules selftests guest-tools
 	@$(VMDIR)/mkinitramfs.sh $(STAGE) $(B)/selftests $(INITRD) \
 		$(EXTRA_INIT) $(if $(RUN),--run $(abspath $(RUN))) \
 		$(if $(FILES),--files $(abspath $(FILES)))

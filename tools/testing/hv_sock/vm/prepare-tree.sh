@@ -29,11 +29,16 @@ trap 'rm -rf "$work"' EXIT
 	cpio -0pdm --quiet "$work")
 
 echo "== applying Kconfig.patch"
-if ! out=$(cd "$work" && patch -p1 --no-backup-if-mismatch -r - < "$patch" 2>&1); then
+rej=$(mktemp)
+if ! out=$(cd "$work" && patch -p1 --no-backup-if-mismatch -r "$rej" < "$patch" 2>&1); then
 	echo "$out" >&2
+	echo "== the hunks that failed:" >&2
+	cat "$rej" >&2
+	rm -f "$rej"
 	echo "Kconfig.patch does not apply to linux-source-6.12 (see the hunks above)" >&2
 	exit 1
 fi
+rm -f "$rej"
 # Files an earlier patch touched and this one does not are pristine again.
 rsync -rc "$work"/ "$ksrc"/
 cp "$patch" "$applied"

@@ -15,7 +15,7 @@ timeout --foreground -k 5 "$timeout" \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 kasan.fault=report $HVT_CMDLINE" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log"
 qemu=$?
 
 # Scan first: a guest that hangs usually said why on the console.

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * AF_HYPERV: the VMBus side of a connection.
+ *
+ * The host offers one channel per connection, flagged as an hvsock offer;
+ * VMBus hands such offers to the driver registered with .hvsock = true as
+ * devices, so probe() is "a connection arrives" and remove() is "its
+ * device goes away". Which socket an offer belongs to is said by its GUIDs:
+ *
+ *   user_def[0] != 0: the host connects to us; if_type is our listening
+ *                     service, if_instance the host's endpoint.
+ *   user_def[0] == 0: the host answers our connect request; if_type is the
+ *                     host's service, if_instance ours.
+ *
+ * A channel we open stays open until the user has released the socket:
+ * the data still on the inbound ring is readable after the host closes,
+ * and nothing but the teardown below frees the rings, so the socket calls
+ * never race with vmbus_close().
+ *
+ * Teardown: after release() the socket waits a bounded time for the host
+ * to rescind the channel (graceful close), closes it itself otherwise,
+ * and once both the close and the rescind happened unregisters the
+ * device, whose remove() drops the channel's socket reference. All of it
+ * runs from hvsock_close_work() on hvsock_wq, never in the caller of
+ * close() beyond what SO_LINGER allows.
+ *
+ * The device is ours to unregister: the driver suppresses the sysfs
+ * bind/unbind files, and the module cannot go while a socket exists, so
+ * remove() normally runs only from that unregistration or for an offer
+ * we never opened. It still copes with a socket that is alive.
+ */
+
+#include <linux/module.h>
+#include <net/af_hvsock.h>
+
+/*
+ * Channel callback: runs in the channel's tasklet (HV_CALL_DIRECT), so it
+ * only wakes sleepers; readers and writers do the ring work themselves
+ * under the socket lock.
+ */
+static void hvsock_chan_cb(void *ctx)
+{
+	struct hvsock_sock *hs = ctx;
+	struct vmbus_channel *chan = hs->chan;
+	struct sock *sk = &hs->sk;
+
+	if (hv_get_bytes_to_read(&chan->inbound))
+		sk->sk_data_ready(sk);
+
+	if (test_bit(HVSOCK_F_WANT_SPACE, &hs->flags) &&
+	    hvsock_tx_free(&chan->outbound, READ_ONCE(hs->tx_wr)) >
+	    (int)READ_ONCE(hs->tx_pending) &&
+	    test_and_clear_bit(HVSOCK_F_WANT_SPACE, &hs->flags))
+		sk->sk_write_space(sk);
+}
+
+/*
+ * Rescind callback: the host closed the connection. Called from the VMBus
+ * work queue in process context, after VMBus has stopped the channel
+ * callback and after our probe() returned.
+ */
+static void hvsock_rescind(struct vmbus_channel *chan)
+{
+	struct hvsock_sock *hs = get_per_channel_state(chan);
+	struct sock *sk;
+
+	if (!hs)
+		return;
+	sk = &hs->sk;
+	/*
+	 * Once we unlock, close_work may unregister the device and so drop
+	 * the channel's reference.
+	 */
+	sock_hold(sk);
+	lock_sock(sk);
+	set_bit(HVSOCK_F_RESCINDED, &hs->flags);
+	if (sock_flag(sk, SOCK_DEAD))
+		hvsock_queue_close(hs, 0);
+	else
+		hvsock_peer_gone(hs);
+	release_sock(sk);
+	sock_put(sk);
+}
+
+/**
+ * hvsock_queue_close() - schedule the teardown of a released socket
+ * @hs: the socket, locked, with an open channel
+ * @delay: in jiffies; 0 runs it now, even if it was set to run later
+ *
+ * A queued hvsock_close_work() holds a socket reference of its own.
+ */
+void hvsock_queue_close(struct hvsock_sock *hs, unsigned long delay)
+{
+	bool pending;
+
+	sock_hold(&hs->sk);
+	if (delay)
+		pending = !queue_delayed_work(hvsock_wq, &hs->close_work,
+					      delay);
+	else
+		pending = mod_delayed_work(hvsock_wq, &hs->close_work, 0);
+	if (pending)
+		sock_put(&hs->sk);
+}
+
+/**
+ * hvsock_chan_close() - close a socket's channel
+ * @hs: the socket, locked
+ *
+ * Safe to call more than once. The host sees the connection closed; its
+ * rescind follows, after which the device is unregistered.
+ */
+void hvsock_chan_close(struct hvsock_sock *hs)
+{
+	if (!test_bit(HVSOCK_F_OPEN, &hs->flags) ||
+	    test_and_set_bit(HVSOCK_F_CLOSED, &hs->flags))
+		return;
+	/*
+	 * poll() and /proc read the rings under rcu_read_lock() after
+	 * checking CLOSED: wait for them before the rings are freed.
+	 */
+	synchronize_rcu();
+	vmbus_close(hs->chan);
+}
+
+/**
+ * hvsock_close_work() - finish a released socket's connection
+ * @work: hvsock_sock::close_work
+ *
+ * Queued by release() (after a delay for a graceful close) and again by
+ * the rescind callback. Closes the channel if nobody did yet and, once the
+ * host rescinded it, unregisters the device; that calls hvsock_remove(),
+ * which drops the channel's reference. The work's own reference keeps the
+ * socket until the end.
+ */
+void hvsock_close_work(struct work_struct *work)
+{
+	struct hvsock_sock *hs = container_of(to_delayed_work(work),
+					      struct hvsock_sock, close_work);
+	struct vmbus_channel *unreg = NULL;
+	struct sock *sk = &hs->sk;
+
+	lock_sock(sk);
+	hvsock_chan_close(hs);
+	/* Only after the rescind: unregistering waits for one otherwise. */
+	if (test_bit(HVSOCK_F_RESCINDED, &hs->flags) &&
+	    !test_and_set_bit(HVSOCK_F_UNREG, &hs->flags))
+		unreg = hs->chan;
+	release_sock(sk);
+
+	if (unreg)
+		vmbus_hvsock_device_unregister(unreg);
+	sock_put(sk);
+}
+
+/*
+ * Open the channel for @hs. On success the channel holds a reference to
+ * the socket and the rescind callback is armed; on failure nothing of the
+ * channel is kept, and the host rescinds the unused offer in time, after
+ * which VMBus removes the device by itself.
+ */
+static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
+{
+	int err;
+
+	/* Before vmbus_open(): the channel callback may run at once. */
+	hs->chan = chan;
+	hs->send_mtu = HVSOCK_MTU;
+	hs->tx_pending = HVSOCK_TX_PENDING;
+	set_channel_read_mode(chan, HV_CALL_DIRECT);
+	/*
+	 * We never use hv_pkt_iter_first(): keep the copy buffer it would
+	 * need per channel as small as VMBus allows.
+	 */
+	chan->max_pkt_size = HVSOCK_PKT_LEN(0);
+
+	err = vmbus_open(chan, HVSOCK_RING_SIZE, HVSOCK_RING_SIZE, NULL, 0,
+			 hvsock_chan_cb, hs);
+	if (err)
+		goto fail;
+
+	err = hvsock_rx_init(&chan->inbound, &hs->rx);
+	if (!err)
+		err = hvsock_tx_init(&chan->outbound, &hs->tx_wr);
+	if (err) {
+		vmbus_close(chan);
+		goto fail;
+	}
+	/* The host signals us whenever the free space grows past this. */
+	set_channel_pending_send_size(chan, hs->tx_pending);
+
+	set_per_channel_state(chan, hs);
+	sock_hold(&hs->sk);	/* dropped by hvsock_remove() */
+	set_bit(HVSOCK_F_OPEN, &hs->flags);
+	vmbus_set_chn_rescind_callback(chan, hvsock_rescind);
+	return 0;
+
+fail:
+	hs->chan = NULL;
+	return err;
+}
+
+/* The host answers our connect request. */
+static void hvsock_offer_connect(struct hvsock_sock *hs,
+				 struct vmbus_channel *chan)
+{
+	const guid_t *host_srv = &chan->offermsg.offer.if_type;
+	struct sock *sk = &hs->sk;
+	int err;
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_SYN_SENT || hs->chan ||
+	    !guid_equal(host_srv, &hs->remote_srv)) {
+		pr_debug("hv_sock: unexpected offer for %pUl\n", &hs->local_srv);
+		goto out;
+	}
+
+	hvsock_connect_cancel(hs);
+	err = hvsock_chan_open(hs, chan);
+	if (err) {
+		net_info_ratelimited("hv_sock: cannot open channel for %pUl: %d\n",
+				     &hs->local_srv, err);
+		hvsock_connect_failed(hs, err == -ENOMEM ? ENOMEM :
+					  ECONNREFUSED);
+		goto out;
+	}
+
+	set_bit(HVSOCK_F_CONNECTED, &hs->flags);
+	hvsock_set_state(sk, TCP_ESTABLISHED);
+	sk->sk_state_change(sk);
+out:
+	release_sock(sk);
+}
+
+/* The host connects to our listener @ls. */
+static void hvsock_offer_accept(struct hvsock_sock *ls,
+				struct vmbus_channel *chan)
+{
+	struct sock *lsk = &ls->sk;
+	struct hvsock_sock *hs;
+	int err;
+
+	lock_sock(lsk);
+	if (lsk->sk_state != TCP_LISTEN)
+		goto out;
+	if (sk_acceptq_is_full(lsk)) {
+		/*
+		 * Refusing is not opening: the host times the offer out and
+		 * rescinds it, and VMBus then removes the device.
+		 */
+		net_info_ratelimited("hv_sock: %pUl: accept queue full, connection refused\n",
+				     &ls->local_srv);
+		goto out;
+	}
+
+	hs = hvsock_alloc(lsk, 0);
+	if (!hs)
+		goto out;
+	hs->local_srv = chan->offermsg.offer.if_type;
+	hs->remote_srv = chan->offermsg.offer.if_instance;
+
+	err = hvsock_chan_open(hs, chan);
+	if (err) {
+		net_info_ratelimited("hv_sock: cannot open channel for %pUl: %d\n",
+				     &ls->local_srv, err);
+		sock_put(&hs->sk);
+		goto out;
+	}
+	set_bit(HVSOCK_F_CONNECTED, &hs->flags);
+	hvsock_set_state(&hs->sk, TCP_ESTABLISHED);
+
+	/* The queue owns the child's initial reference until accept(). */
+	list_add_tail(&hs->accept_node, &ls->accept_q);
+	sk_acceptq_added(lsk);
+	lsk->sk_data_ready(lsk);
+out:
+	release_sock(lsk);
+}
+
+static int hvsock_probe(struct hv_device *hdev,
+			const struct hv_vmbus_device_id *dev_id)
+{
+	struct vmbus_channel *chan = hdev->channel;
+	const struct vmbus_channel_offer *offer = &chan->offermsg.offer;
+	bool from_host = offer->u.pipe.user_def[0];
+	struct hvsock_sock *hs;
+
+	hs = hvsock_lookup_bound(from_host ? &offer->if_type :
+				 &offer->if_instance);
+	if (!hs) {
+		pr_debug("hv_sock: offer for unknown service %pUl\n",
+			 from_host ? &offer->if_type : &offer->if_instance);
+		return 0;
+	}
+
+	if (from_host)
+		hvsock_offer_accept(hs, chan);
+	else
+		hvsock_offer_connect(hs, chan);
+	sock_put(&hs->sk);
+
+	/*
+	 * Always succeed: an offer we did not open is simply refused, and
+	 * VMBus cleans it up when the host rescinds it. An error here would
+	 * only log a line per refused connection.
+	 */
+	return 0;
+}
+
+static void hvsock_remove(struct hv_device *hdev)
+{
+	struct vmbus_channel *chan = hdev->channel;
+	struct hvsock_sock *hs = get_per_channel_state(chan);
+	struct sock *sk;
+
+	if (!hs)
+		return;	/* refused: never opened */
+
+	sk = &hs->sk;
+	lock_sock(sk);
+	/*
+	 * Normally hvsock_close_work() unregistered the device. If anything
+	 * else removes it, the socket loses its channel here, and a
+	 * close_work still to run must leave the device alone (UNREG).
+	 * Nothing here may wait for close_work: it takes the device lock
+	 * we may be called under.
+	 */
+	set_bit(HVSOCK_F_UNREG, &hs->flags);
+	if (!sock_flag(sk, SOCK_DEAD) &&
+	    !test_and_set_bit(HVSOCK_F_RESCINDED, &hs->flags))
+		hvsock_peer_gone(hs);
+	hvsock_chan_close(hs);
+	clear_bit(HVSOCK_F_OPEN, &hs->flags);
+	WRITE_ONCE(hs->chan, NULL);
+	set_per_channel_state(chan, NULL);
+	release_sock(sk);
+	sock_put(sk);	/* the channel's reference */
+}
+
+/*
+ * hvsock channels never survive hibernation (VMBus rescinds them all
+ * first), but every VMBus driver needs these for it to proceed.
+ */
+static int hvsock_suspend(struct hv_device *hdev)
+{
+	return 0;
+}
+
+static int hvsock_resume(struct hv_device *hdev)
+{
+	return 0;
+}
+
+/* hvsock offers match by the .hvsock flag, not by this table. */
+static const struct hv_vmbus_device_id hvsock_id_table[] = {
+	{},
+};
+
+static struct hv_driver hvsock_drv = {
+	.name		= "af_hvsock",
+	.hvsock		= true,
+	.id_table	= hvsock_id_table,
+	.probe		= hvsock_probe,
+	.remove		= hvsock_remove,
+	.suspend	= hvsock_suspend,
+	.resume		= hvsock_resume,
+	/* Connections come and go with the host's offers, not by sysfs. */
+	.driver = {
+		.suppress_bind_attrs = true,
+	},
+};
+
+int hvsock_vmbus_init(void)
+{
+	/* Hosts older than Windows 10 / WS2016 have no hvsock. */
+	if (vmbus_proto_version < VERSION_WIN10)
+		return -ENODEV;
+	return vmbus_driver_register(&hvsock_drv);
+}
+
+void hvsock_vmbus_exit(void)
+{
+	vmbus_driver_unregister(&hvsock_drv);
+}

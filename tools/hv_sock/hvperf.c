@@ -1,0 +1,1039 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hvperf: throughput and latency of AF_HYPERV next to its peers.
+ *
+ *   hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES] [-i ITERS]
+ *          [-c CONNS] [-T SECS] [-q]
+ *
+ * For each family, in the manner of tools/testing/vsock/vsock_perf.c:
+ *
+ *   tx     guest -> host throughput: the guest writes BYTES in writes of
+ *          each SIZE, shuts down its sending side and waits for the
+ *          host's end of stream, so every byte was consumed by the host
+ *   rx     host -> guest throughput: the host writes BYTES in writes of
+ *          SIZE and sends its end of stream; the guest reads with a SIZE
+ *          buffer
+ *   rtt    1-byte ping-pong round trips, median and 99th percentile
+ *   conn   connections per second: connect, shutdown, wait for the
+ *          host's end of stream, close
+ *
+ * Families (the guest side is always a socket of this VM):
+ *
+ *   hyperv    AF_HYPERV to the host (parent partition); the host side is
+ *             the simulated Hyper-V host, /dev/hvsim, driven by a child
+ *   vsock-hv  AF_VSOCK to CID 2 over the mainline Hyper-V transport
+ *             (hv_vsock_peer.ko on the same simulator); the host side is
+ *             /dev/hvsim listening on the vsock template GUID of the port
+ *   vsock-lo  AF_VSOCK loopback, CID 1, both ends in this VM
+ *   unix      AF_UNIX stream sockets (abstract address)
+ *   tcp       TCP over 127.0.0.1 (the loopback interface must be up)
+ *
+ * Output: one CSV line per figure, "family,measure,size,value,unit" after a
+ * header line, then a table for humans on lines starting with '#'.
+ * Exit status: 0 if every requested figure was measured, 1 if any failed
+ * or a family was unavailable, 2 on usage errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/hv_sock.h>
+#include <linux/vm_sockets.h>
+
+#include "hvsim.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MAX_SIZES	8
+#define MAX_BUF		(4U << 20)
+#define HDR_MAGIC	0x48565046U	/* "HVPF" */
+
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* Request at the start of every connection but the conn test's. */
+enum op { OP_SINK = 1, OP_SOURCE = 2, OP_ECHO = 3 };
+
+struct req {
+	__u32 magic;
+	__u32 op;
+	__u32 size;	/* write size of OP_SOURCE */
+	__u32 reserved;
+	__u64 count;	/* bytes (SINK, SOURCE) or round trips (ECHO) */
+};
+
+enum fam_id { FAM_HYPERV, FAM_VSOCK_HV, FAM_VSOCK_LO, FAM_UNIX, FAM_TCP,
+	      NR_FAMS };
+
+static const char * const fam_names[NR_FAMS] = {
+	"hyperv", "vsock-hv", "vsock-lo", "unix", "tcp",
+};
+
+enum measure { M_TX, M_RX, M_RTT, M_CONN, NR_MEASURES };
+
+static const char * const measure_names[NR_MEASURES] = {
+	"tx", "rx", "rtt", "conn",
+};
+
+struct opts {
+	bool fam[NR_FAMS];
+	bool fams_given;
+	bool measure[NR_MEASURES];
+	unsigned int sizes[MAX_SIZES];
+	unsigned int nr_sizes;
+	__u64 bytes;
+	unsigned int iters;
+	unsigned int conns;
+	unsigned int limit_s;
+	bool quiet;
+};
+
+/* A running host side: its listener and the address guests connect to. */
+struct server {
+	enum fam_id fam;
+	pid_t pid;
+	bool hvsim;
+	union {
+		struct sockaddr_hv hv;
+		struct sockaddr_vm vm;
+		struct sockaddr_un un;
+		struct sockaddr_in in;
+	} addr;
+	socklen_t addr_len;
+	int domain;
+};
+
+/* Results, for the table. */
+#define NR_ROWS		(2 * MAX_SIZES + 3)
+struct result {
+	bool done;
+	double value;
+};
+
+static struct result results[NR_FAMS][NR_ROWS];
+static char row_names[NR_ROWS][32];
+static const char *row_units[NR_ROWS];
+static unsigned char *buf;
+/* set by SIGALRM; read only after a system call returned EINTR */
+static sig_atomic_t timed_out;
+
+/* ---------------------------------------------------------------- helpers */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int read_full(int fd, void *p, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r;
+
+		if (timed_out)
+			return -ETIMEDOUT;
+		r = read(fd, (char *)p + done, n - done);
+
+		if (r < 0 && errno == EINTR && !timed_out)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return done ? -EPIPE : 0;
+		done += r;
+	}
+	return 1;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+	while (n) {
+		ssize_t w;
+
+		if (timed_out)
+			return -ETIMEDOUT;
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR && !timed_out)
+			continue;
+		if (w < 0)
+			return -errno;
+		p = (const char *)p + w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* Read until end of stream; returns the byte count or -errno. */
+static long long drain(int fd, size_t bufsize)
+{
+	long long total = 0;
+
+	for (;;) {
+		ssize_t r;
+
+		if (timed_out)
+			return -ETIMEDOUT;
+		r = read(fd, buf, bufsize);
+		if (r < 0 && errno == EINTR && !timed_out)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return total;
+		total += r;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples. */
+static double percentile(const double *v, unsigned int n, unsigned int pct)
+{
+	unsigned int rank = (n * pct + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+/* ---------------------------------------------------------------- host side */
+
+static int srv_fin(int fd, bool hvsim)
+{
+	if (hvsim)
+		return ioctl(fd, HVSIM_IOC_SHUTDOWN) ? -errno : 0;
+	return shutdown(fd, SHUT_WR) ? -errno : 0;
+}
+
+static void srv_source(int fd, const struct req *r)
+{
+	__u64 left = r->count;
+	size_t size = r->size && r->size <= MAX_BUF ? r->size : 65536;
+
+	while (left) {
+		size_t n = left < size ? left : size;
+
+		if (write_full(fd, buf, n))
+			return;
+		left -= n;
+	}
+}
+
+static void srv_echo(int fd, const struct req *r)
+{
+	unsigned char c;
+	__u64 i;
+
+	for (i = 0; i < r->count; i++) {
+		if (read_full(fd, &c, 1) != 1 || write_full(fd, &c, 1))
+			return;
+	}
+}
+
+static void srv_conn(int fd, bool hvsim)
+{
+	struct req r;
+	int ret = read_full(fd, &r, sizeof(r));
+
+	if (ret == 1 && r.magic == HDR_MAGIC) {
+		switch (r.op) {
+		case OP_SINK:
+			break;
+		case OP_SOURCE:
+			srv_source(fd, &r);
+			break;
+		case OP_ECHO:
+			srv_echo(fd, &r);
+			break;
+		}
+	}
+	/* the guest's end of stream (conn test: right away), then ours */
+	if (ret >= 0)
+		drain(fd, MAX_BUF);
+	srv_fin(fd, hvsim);
+	/*
+	 * On /dev/hvsim this rescinds the channel right after the FIN, with
+	 * data possibly still unread in the guest's ring: what Hyper-V does.
+	 */
+	close(fd);
+}
+
+static int srv_accept(int lfd, bool hvsim)
+{
+	if (hvsim) {
+		struct hvsim_accept a = { .flags = HVSIM_FD_CLOEXEC };
+
+		if (ioctl(lfd, HVSIM_IOC_ACCEPT, &a))
+			return -errno;
+		return a.fd;
+	}
+	lfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	return lfd < 0 ? -errno : lfd;
+}
+
+/* The host side's connection, for srv_dump(). */
+static int srv_fd = -1;
+
+/*
+ * SIGUSR1 in the host child, sent when a measurement exceeded its time
+ * limit: print the simulator's view of the connection, to tell a stalled
+ * guest from a stalled host.
+ */
+static void srv_dump(int sig)
+{
+	struct hvsim_conn_info ci;
+	char line[400];
+	int n;
+
+	(void)sig;
+	if (srv_fd < 0 || ioctl(srv_fd, HVSIM_IOC_CONN_INFO, &ci))
+		return;
+	n = snprintf(line, sizeof(line),
+		     "# host side: state=%u close_reason=%u flags=0x%x bytes_from_guest=%llu bytes_to_guest=%llu pkts_from_guest=%llu pkts_to_guest=%llu signals_from_guest=%llu signals_to_guest=%llu guest_ring_full=%llu\n",
+		     ci.state, ci.close_reason, ci.flags,
+		     (unsigned long long)ci.bytes_from_guest,
+		     (unsigned long long)ci.bytes_to_guest,
+		     (unsigned long long)ci.pkts_from_guest,
+		     (unsigned long long)ci.pkts_to_guest,
+		     (unsigned long long)ci.signals_from_guest,
+		     (unsigned long long)ci.signals_to_guest,
+		     (unsigned long long)ci.guest_ring_full);
+	if (n > 0 && write(STDOUT_FILENO, line, n) < 0)
+		return;
+}
+
+static void srv_loop(int lfd, bool hvsim)
+{
+	struct sigaction sa = { .sa_handler = srv_dump,
+				.sa_flags = SA_RESTART };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	if (hvsim)
+		sigaction(SIGUSR1, &sa, NULL);
+	for (;;) {
+		int fd = srv_accept(lfd, hvsim);
+		int one = 1;
+
+		if (fd == -EINTR || fd == -ECONNABORTED)
+			continue;
+		if (fd < 0) {
+			fprintf(stderr, "hvperf: host accept: %s\n",
+				strerror(-fd));
+			_exit(1);
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		srv_fd = fd;
+		srv_conn(fd, hvsim);
+		srv_fd = -1;
+	}
+}
+
+static int open_hvsim_listener(const __u8 service[16])
+{
+	struct hvsim_listen l = { .backlog = 16 };
+	int fd = open(HVSIM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	memcpy(l.service_id, service, 16);
+	if (ioctl(fd, HVSIM_IOC_LISTEN, &l)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int open_sock_listener(struct server *s, struct sockaddr *a,
+			      socklen_t len)
+{
+	int fd = socket(s->domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (s->domain == AF_INET)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, a, len) || listen(fd, 64)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Set up the host side of @fam and fork the child serving it. Fills in the
+ * address the guest side connects to. Returns 0 or -errno; *what says
+ * which step failed.
+ */
+static int server_start(struct server *s, enum fam_id fam, const char **what)
+{
+	unsigned int tag = getpid() & 0xffff;
+	int lfd;
+
+	memset(s, 0, sizeof(*s));
+	s->fam = fam;
+	switch (fam) {
+	case FAM_HYPERV: {
+		/* 68767065-7266-4000-8000-0000000pppp ("hvperf") */
+		static const __u8 svc[16] = {
+			0x65, 0x70, 0x76, 0x68, 0x66, 0x72, 0x00, 0x40,
+			0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		};
+		static const __u8 parent[16] = HV_GUID_PARENT_INIT;
+
+		s->domain = AF_HYPERV;
+		s->hvsim = true;
+		s->addr.hv.shv_family = AF_HYPERV;
+		memcpy(s->addr.hv.shv_vm_id, parent, 16);
+		memcpy(s->addr.hv.shv_service_id, svc, 16);
+		s->addr.hv.shv_service_id[14] = tag >> 8;
+		s->addr.hv.shv_service_id[15] = tag;
+		s->addr_len = sizeof(s->addr.hv);
+		*what = HVSIM_DEVICE_PATH " listen";
+		lfd = open_hvsim_listener(s->addr.hv.shv_service_id);
+		break;
+	}
+	case FAM_VSOCK_HV: {
+		__u8 svc[16];
+
+		s->domain = AF_VSOCK;
+		s->hvsim = true;
+		s->addr.vm.svm_family = AF_VSOCK;
+		s->addr.vm.svm_cid = VMADDR_CID_HOST;
+		s->addr.vm.svm_port = 0x48500000U | tag;
+		s->addr_len = sizeof(s->addr.vm);
+		hv_guid_set_vsock_port(svc, s->addr.vm.svm_port);
+		*what = HVSIM_DEVICE_PATH " listen";
+		lfd = open_hvsim_listener(svc);
+		break;
+	}
+	case FAM_VSOCK_LO: {
+		struct sockaddr_vm any = {
+			.svm_family = AF_VSOCK,
+			.svm_cid = VMADDR_CID_ANY,
+			.svm_port = 0x48510000U | tag,
+		};
+
+		s->domain = AF_VSOCK;
+		s->addr.vm = any;
+		s->addr.vm.svm_cid = VMADDR_CID_LOCAL;
+		s->addr_len = sizeof(s->addr.vm);
+		*what = "vsock listen";
+		lfd = open_sock_listener(s, (struct sockaddr *)&any,
+					 sizeof(any));
+		break;
+	}
+	case FAM_UNIX:
+		s->domain = AF_UNIX;
+		s->addr.un.sun_family = AF_UNIX;
+		/* abstract: leading NUL */
+		snprintf(s->addr.un.sun_path + 1, sizeof(s->addr.un.sun_path) - 1,
+			 "hvperf.%d", (int)getpid());
+		s->addr_len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			      strlen(s->addr.un.sun_path + 1);
+		*what = "unix listen";
+		lfd = open_sock_listener(s, (struct sockaddr *)&s->addr.un,
+					 s->addr_len);
+		break;
+	case FAM_TCP:
+		s->domain = AF_INET;
+		s->addr.in.sin_family = AF_INET;
+		s->addr.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		s->addr_len = sizeof(s->addr.in);
+		*what = "tcp listen on 127.0.0.1";
+		lfd = open_sock_listener(s, (struct sockaddr *)&s->addr.in,
+					 s->addr_len);
+		if (lfd >= 0 && getsockname(lfd, (struct sockaddr *)&s->addr.in,
+					    &s->addr_len)) {
+			close(lfd);
+			lfd = -errno;
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (lfd < 0)
+		return lfd;
+
+	/* the guest side must be able to create its socket too */
+	if (fam == FAM_HYPERV || fam == FAM_VSOCK_HV) {
+		int t = socket(s->domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (t < 0) {
+			int err = -errno;
+
+			*what = fam == FAM_HYPERV ? "socket(AF_HYPERV)" :
+						    "socket(AF_VSOCK)";
+			close(lfd);
+			return err;
+		}
+		close(t);
+	}
+
+	fflush(NULL);
+	s->pid = fork();
+	if (s->pid < 0) {
+		*what = "fork";
+		close(lfd);
+		return -errno;
+	}
+	if (s->pid == 0) {
+		srv_loop(lfd, s->hvsim);
+		_exit(1);
+	}
+	close(lfd);
+	return 0;
+}
+
+static void server_stop(struct server *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+	}
+}
+
+/* ---------------------------------------------------------------- guest side */
+
+static int cli_connect(const struct server *s)
+{
+	int fd = socket(s->domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&s->addr, s->addr_len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (s->domain == AF_INET)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static void dump_proc(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/net/hv_sock", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		printf("# %s", line);
+	fclose(f);
+}
+
+/*
+ * Close the guest's socket. After a time limit, first show the stall as
+ * it is: the guest's sockets, and (SIGUSR1) the host side's counters.
+ */
+static void cli_close(const struct server *s, int fd)
+{
+	if (timed_out) {
+		if (s->fam == FAM_HYPERV)
+			dump_proc();
+		fflush(stdout);
+		if (s->hvsim && s->pid > 0) {
+			kill(s->pid, SIGUSR1);
+			usleep(500000);
+		}
+	}
+	close(fd);
+}
+
+static int send_req(int fd, enum op op, unsigned int size, __u64 count)
+{
+	struct req r = {
+		.magic = HDR_MAGIC,
+		.op = op,
+		.size = size,
+		.count = count,
+	};
+
+	return write_full(fd, &r, sizeof(r));
+}
+
+/* Guest -> host: MiB/s. */
+static int run_tx(const struct server *s, const struct opts *o,
+		  unsigned int size, double *value)
+{
+	__u64 left = o->bytes;
+	long long got;
+	double t0, t1;
+	int fd, err;
+
+	fd = cli_connect(s);
+	if (fd < 0)
+		return fd;
+	err = send_req(fd, OP_SINK, size, o->bytes);
+	t0 = now();
+	while (!err && left) {
+		size_t n = left < size ? left : size;
+
+		err = write_full(fd, buf, n);
+		left -= n;
+	}
+	if (!err && shutdown(fd, SHUT_WR))
+		err = -errno;
+	if (!err) {
+		got = drain(fd, size);
+		if (got < 0)
+			err = got;
+	}
+	t1 = now();
+	cli_close(s, fd);
+	if (!err)
+		*value = o->bytes / (t1 - t0) / (1 << 20);
+	return err;
+}
+
+/* Host -> guest: MiB/s. */
+static int run_rx(const struct server *s, const struct opts *o,
+		  unsigned int size, double *value)
+{
+	long long got = 0;
+	double t0, t1;
+	int fd, err;
+
+	fd = cli_connect(s);
+	if (fd < 0)
+		return fd;
+	t0 = now();
+	err = send_req(fd, OP_SOURCE, size, o->bytes);
+	if (!err && shutdown(fd, SHUT_WR))
+		err = -errno;
+	if (!err) {
+		got = drain(fd, size);
+		if (got < 0)
+			err = got;
+		else if ((__u64)got != o->bytes)
+			err = -EPROTO;
+	}
+	t1 = now();
+	cli_close(s, fd);
+	if (!err)
+		*value = o->bytes / (t1 - t0) / (1 << 20);
+	return err;
+}
+
+/* 1-byte round trips: p50 and p99 in microseconds. */
+static int run_rtt(const struct server *s, const struct opts *o,
+		   double *p50, double *p99)
+{
+	double *v = calloc(o->iters, sizeof(*v));
+	unsigned int i;
+	unsigned char c = 'x';
+	int fd, err;
+
+	if (!v)
+		return -ENOMEM;
+	fd = cli_connect(s);
+	if (fd < 0) {
+		free(v);
+		return fd;
+	}
+	err = send_req(fd, OP_ECHO, 1, o->iters);
+	for (i = 0; !err && i < o->iters; i++) {
+		double t0 = now();
+
+		err = write_full(fd, &c, 1);
+		if (!err) {
+			err = read_full(fd, &c, 1);
+			err = err == 1 ? 0 : err ? err : -EPIPE;
+		}
+		v[i] = (now() - t0) * 1e6;
+	}
+	if (!err && shutdown(fd, SHUT_WR))
+		err = -errno;
+	if (!err) {
+		long long got = drain(fd, 64);
+
+		if (got < 0)
+			err = got;
+	}
+	cli_close(s, fd);
+	if (!err) {
+		qsort(v, o->iters, sizeof(*v), cmp_double);
+		*p50 = percentile(v, o->iters, 50);
+		*p99 = percentile(v, o->iters, 99);
+	}
+	free(v);
+	return err;
+}
+
+/* connect + shutdown + the host's end of stream + close: conn/s. */
+static int run_conn(const struct server *s, const struct opts *o,
+		    double *value)
+{
+	double t0 = now();
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < o->conns; i++) {
+		int fd = cli_connect(s);
+
+		if (fd < 0)
+			return fd;
+		if (shutdown(fd, SHUT_WR))
+			err = -errno;
+		if (!err) {
+			long long got = drain(fd, 64);
+
+			if (got < 0)
+				err = got;
+		}
+		cli_close(s, fd);
+	}
+	if (!err)
+		*value = o->conns / (now() - t0);
+	return err;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+static void report(enum fam_id f, unsigned int row, const char *measure,
+		   unsigned int size, double value, const char *unit)
+{
+	printf("%s,%s,%u,%.3f,%s\n", fam_names[f], measure, size, value, unit);
+	fflush(stdout);
+	results[f][row].done = true;
+	results[f][row].value = value;
+	if (!row_names[row][0]) {
+		if (size > 1)
+			snprintf(row_names[row], sizeof(row_names[row]),
+				 "%s %u%s", measure,
+				 size >= (1 << 20) ? size >> 20 :
+				 size >= 1024 ? size >> 10 : size,
+				 size >= (1 << 20) ? "M" : size >= 1024 ? "K" : "");
+		else
+			snprintf(row_names[row], sizeof(row_names[row]), "%s",
+				 measure);
+		row_units[row] = unit;
+	}
+}
+
+static int failed(const struct server *s, const char *measure,
+		  unsigned int size, int err)
+{
+	printf("# %s %s %u: FAILED: %s\n", fam_names[s->fam], measure, size,
+	       timed_out ? "time limit exceeded" : strerror(-err));
+	fflush(stdout);
+	return 1;
+}
+
+/*
+ * A measurement that outlived its time limit failed, even if the signal
+ * got a stuck call going again.
+ */
+static int check_limit(int err)
+{
+	return !err && timed_out ? -ETIMEDOUT : err;
+}
+
+static void arm(const struct opts *o)
+{
+	timed_out = 0;
+	alarm(o->limit_s);
+}
+
+static int run_family(enum fam_id f, const struct opts *o)
+{
+	const char *what = "";
+	struct server s;
+	double v, v2;
+	unsigned int i;
+	int err, rc = 0;
+
+	err = server_start(&s, f, &what);
+	if (err) {
+		printf("# %s: unavailable: %s: %s\n", fam_names[f], what,
+		       strerror(-err));
+		fflush(stdout);
+		return 1;
+	}
+	for (i = 0; o->measure[M_TX] && i < o->nr_sizes; i++) {
+		arm(o);
+		err = check_limit(run_tx(&s, o, o->sizes[i], &v));
+		if (err)
+			rc |= failed(&s, "tx", o->sizes[i], err);
+		else
+			report(f, i, "tx", o->sizes[i], v, "MiB/s");
+	}
+	for (i = 0; o->measure[M_RX] && i < o->nr_sizes; i++) {
+		arm(o);
+		err = check_limit(run_rx(&s, o, o->sizes[i], &v));
+		if (err)
+			rc |= failed(&s, "rx", o->sizes[i], err);
+		else
+			report(f, MAX_SIZES + i, "rx", o->sizes[i], v, "MiB/s");
+	}
+	if (o->measure[M_RTT]) {
+		arm(o);
+		err = check_limit(run_rtt(&s, o, &v, &v2));
+		if (err) {
+			rc |= failed(&s, "rtt", 1, err);
+		} else {
+			report(f, 2 * MAX_SIZES, "rtt_p50", 1, v, "us");
+			report(f, 2 * MAX_SIZES + 1, "rtt_p99", 1, v2, "us");
+		}
+	}
+	if (o->measure[M_CONN]) {
+		arm(o);
+		err = check_limit(run_conn(&s, o, &v));
+		if (err)
+			rc |= failed(&s, "conn", 0, err);
+		else
+			report(f, 2 * MAX_SIZES + 2, "conn_rate", 0, v, "conn/s");
+	}
+	alarm(0);
+	server_stop(&s);
+	return rc;
+}
+
+static void print_table(const struct opts *o)
+{
+	unsigned int r;
+	int f;
+
+	printf("#\n# %-12s %-7s", "measure", "unit");
+	for (f = 0; f < NR_FAMS; f++)
+		if (o->fam[f])
+			printf(" %10s", fam_names[f]);
+	printf("\n");
+	for (r = 0; r < NR_ROWS; r++) {
+		if (!row_names[r][0])
+			continue;
+		printf("# %-12s %-7s", row_names[r], row_units[r]);
+		for (f = 0; f < NR_FAMS; f++) {
+			if (!o->fam[f])
+				continue;
+			if (results[f][r].done)
+				printf(" %10.1f", results[f][r].value);
+			else
+				printf(" %10s", "-");
+		}
+		printf("\n");
+	}
+}
+
+/* ---------------------------------------------------------------- options */
+
+static void print_help(void)
+{
+	printf("usage: hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES]\n"
+	       "              [-i ITERS] [-c CONNS] [-T SECS] [-q]\n"
+	       "\n"
+	       "  -F  families, comma-separated (default all):\n"
+	       "      hyperv, vsock-hv, vsock-lo, unix, tcp\n"
+	       "  -m  measures, comma-separated (default all): tx, rx, rtt, conn\n"
+	       "  -s  write sizes for tx and rx (default 4K,64K,1M; at most 4M)\n"
+	       "  -b  bytes per throughput figure (default 16M)\n"
+	       "  -i  ping-pong round trips (default 1000)\n"
+	       "  -c  connections for the conn rate (default 100)\n"
+	       "  -T  time limit of each measurement in seconds (default 120)\n"
+	       "  -q  CSV only, no table\n"
+	       "\n"
+	       "Prints family,measure,size,value,unit lines, then a table on\n"
+	       "'#' lines. Throughput in MiB/s, latency in microseconds.\n");
+}
+
+static int parse_size(const char *s, __u64 *v)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end == 'k' || *end == 'K') {
+		n <<= 10;
+		end++;
+	} else if (*end == 'm' || *end == 'M') {
+		n <<= 20;
+		end++;
+	} else if (*end == 'g' || *end == 'G') {
+		n <<= 30;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/* Comma-separated names into flags; -1 on an unknown name. */
+static int parse_names(char *list, const char * const *names, unsigned int nr,
+		       bool *flags)
+{
+	char *tok, *save = NULL;
+	unsigned int i;
+
+	memset(flags, 0, nr * sizeof(*flags));
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < nr; i++)
+			if (!strcmp(tok, names[i]))
+				break;
+		if (i == nr) {
+			fprintf(stderr, "hvperf: unknown name '%s'\n", tok);
+			return -1;
+		}
+		flags[i] = true;
+	}
+	return 0;
+}
+
+static int parse_sizes(char *list, struct opts *o)
+{
+	char *tok, *save = NULL;
+	__u64 v;
+
+	o->nr_sizes = 0;
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (o->nr_sizes == MAX_SIZES || parse_size(tok, &v) || !v ||
+		    v > MAX_BUF) {
+			fprintf(stderr, "hvperf: bad size '%s' (1 to 4M, at most %d)\n",
+				tok, MAX_SIZES);
+			return -1;
+		}
+		o->sizes[o->nr_sizes++] = v;
+	}
+	return o->nr_sizes ? 0 : -1;
+}
+
+static int parse_count(const char *s, unsigned int *out)
+{
+	__u64 v;
+
+	if (parse_size(s, &v) || !v || v > 100000000ULL) {
+		fprintf(stderr, "hvperf: bad count '%s'\n", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {
+		.sizes = { 4096, 65536, 1 << 20 },
+		.nr_sizes = 3,
+		.bytes = 16 << 20,
+		.iters = 1000,
+		.conns = 100,
+		.limit_s = 120,
+	};
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int c, f, rc = 0;
+
+	for (f = 0; f < NR_FAMS; f++)
+		o.fam[f] = true;
+	for (f = 0; f < NR_MEASURES; f++)
+		o.measure[f] = true;
+
+	while ((c = getopt(argc, argv, "F:m:s:b:i:c:T:qh")) != -1) {
+		switch (c) {
+		case 'F':
+			if (parse_names(optarg, fam_names, NR_FAMS, o.fam))
+				return EXIT_USAGE;
+			o.fams_given = true;
+			break;
+		case 'm':
+			if (parse_names(optarg, measure_names, NR_MEASURES,
+					o.measure))
+				return EXIT_USAGE;
+			break;
+		case 's':
+			if (parse_sizes(optarg, &o))
+				return EXIT_USAGE;
+			break;
+		case 'b':
+			if (parse_size(optarg, &o.bytes) || !o.bytes) {
+				fprintf(stderr, "hvperf: bad byte count '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			if (parse_count(optarg, &o.iters))
+				return EXIT_USAGE;
+			break;
+		case 'c':
+			if (parse_count(optarg, &o.conns))
+				return EXIT_USAGE;
+			break;
+		case 'T':
+			if (parse_count(optarg, &o.limit_s))
+				return EXIT_USAGE;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			print_help();
+			return 0;
+		default:
+			fprintf(stderr, "Try 'hvperf -h' for help.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "hvperf: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	buf = malloc(MAX_BUF);
+	if (!buf) {
+		perror("hvperf");
+		return EXIT_FAIL;
+	}
+	memset(buf, 0x5a, MAX_BUF);
+	signal(SIGPIPE, SIG_IGN);
+	/* no SA_RESTART: the time limit interrupts blocked calls */
+	sigaction(SIGALRM, &sa, NULL);
+
+	printf("family,measure,size,value,unit\n");
+	for (f = 0; f < NR_FAMS; f++) {
+		if (o.fam[f])
+			rc |= run_family(f, &o);
+	}
+	if (!o.quiet)
+		print_table(&o);
+	return rc ? EXIT_FAIL : 0;
+}

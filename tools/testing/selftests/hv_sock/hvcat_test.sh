@@ -1,0 +1,169 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# hvcat (tools/hv_sock/hvcat.c): exit statuses and messages scripts rely
+# on, against the simulated Hyper-V host. Prints TAP.
+#
+#   0  success (a round trip with half-close, both directions)
+#   1  runtime errors: timeout, refused, unreachable, broken pipe, reset
+#   2  usage errors and bad GUIDs, with a message naming the problem
+
+here=$(dirname "$(readlink -f "$0")")
+PATH=$PATH:$here:/run-dir
+export PATH
+
+KSFT_SKIP=4
+out=$(mktemp -d)
+n=0
+fails=0
+# Services of this test ("hvcat" in ASCII in the last group)
+SVC_ECHO=4a7c0001-5c3e-4d1f-9a2b-687663617401
+SVC_NONE=4a7c0002-5c3e-4d1f-9a2b-687663617402
+SVC_REFUSE=4a7c0003-5c3e-4d1f-9a2b-687663617403
+SVC_PIPE=4a7c0004-5c3e-4d1f-9a2b-687663617404
+SVC_STDOUT=4a7c0005-5c3e-4d1f-9a2b-687663617405
+SVC_LISTEN=4a7c0006-5c3e-4d1f-9a2b-687663617406
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fails=$((fails + 1))
+	fi
+}
+
+# expect RC PATTERN DESCRIPTION -- COMMAND...: exit status RC and a stderr
+# line matching PATTERN
+expect() {
+	want=$1 pat=$2 desc=$3
+	shift 4
+	"$@" > "$out/stdout" 2> "$out/stderr"
+	rc=$?
+	sed 's/^/# /' "$out/stderr"
+	[ "$rc" -eq "$want" ] && grep -Eq -e "$pat" "$out/stderr"
+	r=$?
+	[ $r -eq 0 ] || echo "# exit status $rc, wanted $want and /$pat/"
+	ok $r "$desc"
+}
+
+# Run "$@" until it succeeds: a connect may race the host listener's start.
+retry() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		"$@" && return 0
+		sleep 1
+	done
+	return 1
+}
+
+wait_listen() {
+	for _ in $(seq 50); do
+		grep -qi " 0A $1 " /proc/net/hv_sock 2>/dev/null && return 0
+		usleep 100000
+	done
+	return 1
+}
+
+echo "TAP version 13"
+if ! command -v hvcat > /dev/null || ! command -v hvhost > /dev/null; then
+	echo "1..0 # SKIP hvcat or hvhost not installed"
+	exit $KSFT_SKIP
+fi
+echo "1..16"
+
+# ---------------------------------------------------------------- usage: 2
+expect 2 "bad service GUID '1234-5678': .*36" \
+	"bad GUID (length): exit 2 with a message" -- hvcat 1234-5678
+expect 2 "bad service GUID .*'x' in group 5 is not a hex digit" \
+	"bad GUID (hex digit): exit 2 naming the digit" -- \
+	hvcat 4a7c0001-5c3e-4d1f-9a2b-68766361740x
+expect 2 "bad service GUID .*group 2 must be 4 hex digits" \
+	"bad GUID (grouping): exit 2 naming the group" -- \
+	hvcat 4a7c0001-5c3e4-d1f-9a2b-687663617401
+expect 2 "vsock port out of range" \
+	"decimal service beyond 32 bits: exit 2" -- hvcat 4294967296
+expect 2 "bad VM GUID 'nowhere'" \
+	"bad VM name: exit 2 with a message" -- hvcat -V nowhere 1
+expect 2 "bad timeout" "bad timeout: exit 2" -- hvcat -t 0 1
+expect 2 "missing SERVICE" "no SERVICE: exit 2" -- hvcat
+expect 2 "-k needs -l" "-k without -l: exit 2" -- hvcat -k 1
+
+if ! modprobe hv_sock; then
+	for t in $(seq $((n + 1)) 16); do
+		echo "ok $t # SKIP hv_sock.ko does not load"
+	done
+	rm -rf "$out"
+	exit $KSFT_SKIP
+fi
+
+# ---------------------------------------------------------------- success
+timeout 60 hvhost listen "$SVC_ECHO" echo > "$out/host" 2>&1 &
+host=$!
+printf 'ping %s\n' $(seq 1000) > "$out/data"
+retry hvcat -t 2 "$SVC_ECHO" < "$out/data" > "$out/echoed" 2> "$out/stderr"
+rc=$?
+wait $host
+sed 's/^/# /' "$out/host" "$out/stderr"
+[ $rc -eq 0 ] && cmp -s "$out/data" "$out/echoed"
+ok $? "echo round trip through hvhost with half-close: exit 0, data intact"
+
+hvcat -l "$SVC_LISTEN" < "$out/data" > "$out/got" 2> "$out/stderr" &
+guest=$!
+wait_listen "$SVC_LISTEN"
+timeout 60 hvhost -d hv_sock connect "$SVC_LISTEN" echo > "$out/host" 2>&1
+wait $guest
+rc=$?
+sed 's/^/# /' "$out/host" "$out/stderr"
+[ $rc -eq 0 ] && cmp -s "$out/data" "$out/got"
+ok $? "hvcat -l served a host connection: exit 0, data intact"
+
+# ---------------------------------------------------------------- runtime: 1
+start=$(date +%s)
+expect 1 "connect to .*: Connection timed out" \
+	"nobody listening: -t 1 times out, exit 1 naming the error" -- \
+	hvcat -t 1 "$SVC_NONE"
+el=$(($(date +%s) - start))
+[ $el -ge 1 ] && [ $el -le 10 ]
+ok $? "the timeout took about 1 s (took ${el}s)"
+
+expect 1 "connect to .*: Network is unreachable" \
+	"a VM that is not the host: exit 1 naming the error" -- \
+	hvcat -V loopback -t 1 "$SVC_NONE"
+
+# The host refuses the guest's vmbus_open(): ECONNREFUSED.
+hvhost config fail_opens=1 > /dev/null
+timeout 30 hvhost listen "$SVC_REFUSE" sink > /dev/null 2>&1 &
+host=$!
+sleep 1
+expect 1 "connect to .*: Connection refused" \
+	"host refuses the channel: exit 1, Connection refused" -- \
+	hvcat -t 5 "$SVC_REFUSE"
+hvhost config fail_opens=0 > /dev/null
+kill $host 2>/dev/null
+wait $host 2>/dev/null
+
+# The host goes away while the guest sends: EPIPE or ECONNRESET on write.
+timeout 2 hvhost listen "$SVC_PIPE" sink > /dev/null 2>&1 &
+host=$!
+sleep 1
+expect 1 "(write to|read from) socket: (Broken pipe|Connection reset by peer)" \
+	"host closes while the guest writes: exit 1 naming the error" -- \
+	timeout 30 hvcat -t 5 "$SVC_PIPE" < /dev/zero
+wait $host 2>/dev/null
+
+# stdout goes away while the host sends: EPIPE on stdout.
+timeout 30 hvhost listen "$SVC_STDOUT" source 64M > /dev/null 2>&1 &
+host=$!
+sleep 1
+( timeout 30 hvcat -t 5 "$SVC_STDOUT" < /dev/null 2> "$out/stderr"
+  echo $? > "$out/rc" ) | head -c 1000 > /dev/null
+sed 's/^/# /' "$out/stderr"
+[ "$(cat "$out/rc")" = 1 ] &&
+	grep -q "write to stdout: Broken pipe" "$out/stderr"
+ok $? "stdout closes early: exit 1, Broken pipe"
+kill $host 2>/dev/null
+wait $host 2>/dev/null
+
+rm -rf "$out"
+[ $fails -eq 0 ]
