@@ -130,6 +130,8 @@ guest-tools: modules
 	@mkdir -p $(STAGE)/bin
 	@CFLAGS="-O2 -isystem $(HDR)/include" $(MAKE) -s -C $(KSRC)/$(EXTMOD_SRC)/hvhost \
 		OUTPUT=$(STAGE)/bin
+	@$(MAKE) -s -C $(KSRC)/tools/hv_sock OUTPUT=$(STAGE)/bin CC="gcc -static" \
+		KHDR_INCLUDES="-isystem $(HDR)/include" >/dev/null
 
 INITRD		:= $(B)/initramfs.cpio.gz
 
@@ -145,8 +147,16 @@ vm-run: initramfs
 check:
 	@$(VMDIR)/check.sh
 
-demo: modules
-	@echo "make demo: not yet written"; false
+# The main job: the whole path in the test VM, ending with one verdict line.
+demo:
+	@$(MAKE) -s deps
+	@$(MAKE) -s vm-run RUN=$(TOP)/tools/testing/hv_sock/demo/demo.sh TIMEOUT=900
+
+# An interactive shell in the same VM, with the tools on the PATH.
+shell:
+	@$(MAKE) -s initramfs RUN=$(VMDIR)/shell.sh
+	@HVT_INTERACTIVE=1 $(VMDIR)/run-vm.sh $(KTEST)/arch/x86/boot/bzImage \
+		$(INITRD) 0 $(B)/vm-shell.log
 
 clean:
 	@rm -rf $(KTEST) $(KPROD) $(STAGE) $(HDR) $(B)/selftests $(INITRD)

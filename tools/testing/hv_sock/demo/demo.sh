@@ -179,7 +179,7 @@ step "5. hvperf, short run: AF_HYPERV and its peers"
 modprobe hv_vsock_peer || fail "modprobe hv_vsock_peer"
 modprobe vsock_loopback || fail "modprobe vsock_loopback"
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
-timeout 600 hvperf -s 4K,64K -b 2M -i 200 -c 20 -T 120 > "$T/perf" 2>&1 &
+timeout 600 hvperf -s 4K,64K -b 2M -i 200 -c 20 -T 60 > "$T/perf" 2>&1 &
 ppid=$!
 sleep 1
 echo "   /proc/net/hv_sock during hvperf:"
@@ -188,6 +188,10 @@ wait $ppid
 prc=$?
 cat "$T/perf"
 same "hvperf exit status" 0 "$prc"
+grep 'FAILED\|unavailable' "$T/perf" | sed 's/^# //' | while read -r l; do
+	echo "hvperf: $l"
+done > "$T/perf.fail"
+[ -s "$T/perf.fail" ] && fail "$(tr '\n' ';' < "$T/perf.fail" | sed 's/;$//')"
 for m in tx rx rtt_p50 conn_rate; do
 	grep -q "^hyperv,$m," "$T/perf" || fail "hvperf: no hyperv $m figure"
 done

@@ -10,6 +10,13 @@ set -o pipefail
 kernel=$1 initrd=$2 timeout=$3 log=$4
 here=$(dirname "$(readlink -f "$0")")
 
+if [ -n "$HVT_INTERACTIVE" ]; then
+	exec qemu-system-x86_64 -accel tcg -smp 2 -m 2G -cpu max \
+		-nographic -no-reboot -monitor none -serial stdio \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 loglevel=4"
+fi
+
 timeout --foreground -k 5 "$timeout" \
 	qemu-system-x86_64 -accel tcg -smp 2 -m 2G -cpu max \
 	-nographic -no-reboot -monitor none -serial stdio \
