@@ -291,11 +291,24 @@ void hvsock_connect_cancel(struct hvsock_sock *hs)
 		sock_put(&hs->sk);
 }
 
+/* Data the host sent that nobody read; caller holds the socket lock. */
+static bool hvsock_unread_data(struct hvsock_sock *hs)
+{
+	u32 bytes = 0;
+	bool fin;
+
+	if (!hvsock_ring_ok(hs) || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+		return false;
+	hvsock_rx_scan(&hs->chan->inbound, &hs->rx, &bytes, &fin);
+	return bytes > 0;
+}
+
 /*
  * Close @hs for good: its user released it, or nobody accepted it. With
- * @abort (or SO_LINGER 0) the channel is closed at once without a FIN,
- * the way TCP sends a reset; otherwise the FIN goes out and the host gets
- * HVSOCK_CLOSE_TIMEOUT to rescind the channel before we close it.
+ * @abort, SO_LINGER 0 or unread data (as tcp_close() does) the channel is
+ * closed at once without a FIN, the way TCP sends a reset; otherwise the
+ * FIN goes out and the host gets HVSOCK_CLOSE_TIMEOUT to rescind the
+ * channel before we close it.
  */
 static void hvsock_close_sk(struct hvsock_sock *hs, bool abort)
 {
@@ -313,7 +326,8 @@ static void hvsock_close_sk(struct hvsock_sock *hs, bool abort)
 	}
 	hvsock_unbind(hs);
 
-	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
+	if ((sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) ||
+	    hvsock_unread_data(hs))
 		abort = true;
 	if (!abort && test_bit(HVSOCK_F_OPEN, &hs->flags)) {
 		hvsock_send_fin(hs);

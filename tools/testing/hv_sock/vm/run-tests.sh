@@ -21,7 +21,8 @@ done
 
 for t in $(cat kselftests 2>/dev/null); do
 	echo "== kselftest $t"
-	./"$t" > /tmp/ksft.out 2>&1
+	# The harness times out each C test; this bounds a whole program.
+	timeout 900 ./"$t" > /tmp/ksft.out 2>&1
 	trc=$?
 	cat /tmp/ksft.out
 	sed -n "s/^\(\(not \)\{0,1\}ok [0-9]* .*\)/HVT-KSFT $t: \1/p" /tmp/ksft.out

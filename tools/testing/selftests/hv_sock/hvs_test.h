@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -626,6 +627,7 @@ struct hvs_bulk {
 	__u64 done;
 	long long bad;		/* first bad offset, or -1 */
 	int err;
+	int finished;
 	pthread_t thread;
 };
 
@@ -661,6 +663,7 @@ static inline void *hvs_bulk_sender(void *arg)
 	else
 		hvs_host_shutdown(b->fd);
 	free(buf);
+	__atomic_store_n(&b->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -688,7 +691,68 @@ static inline void *hvs_bulk_receiver(void *arg)
 		b->done += n;
 	}
 	free(buf);
+	__atomic_store_n(&b->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/*
+ * Wait for @n bulk threads to finish. Returns false, leaving them running,
+ * when none of them moved a byte for @stall_ms: the caller reports the
+ * state, unblocks them (rescind) and joins them.
+ */
+static inline bool hvs_bulk_wait(struct hvs_bulk *b, int n, int stall_ms)
+{
+	unsigned long long last = ~0ULL, sum;
+	long long since = hvs_now_ms();
+	int i, left;
+
+	for (;;) {
+		sum = 0;
+		left = 0;
+		for (i = 0; i < n; i++) {
+			sum += __atomic_load_n(&b[i].done, __ATOMIC_RELAXED);
+			left += !__atomic_load_n(&b[i].finished,
+						 __ATOMIC_ACQUIRE);
+		}
+		if (!left)
+			break;
+		if (sum != last) {
+			last = sum;
+			since = hvs_now_ms();
+		} else if (hvs_now_ms() - since > stall_ms) {
+			return false;
+		}
+		hvs_msleep(100);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(b[i].thread, NULL);
+	return true;
+}
+
+/* Print where each thread of this process sleeps in the kernel. */
+static inline void hvs_dump_stacks(FILE *out)
+{
+	char path[300], line[256];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/task");
+
+	while (d && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stack",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		fprintf(out, "# thread %s:\n", de->d_name);
+		while (fgets(line, sizeof(line), f))
+			fprintf(out, "#   %s", line);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
 }
 
 /* ------------------------------------------------------------ signals */

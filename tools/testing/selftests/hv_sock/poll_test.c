@@ -300,7 +300,7 @@ TEST_F(pl, epoll_edge)
 	ASSERT_EQ(3, write(self->h, "def", 3));
 	ASSERT_EQ(1, epoll_wait(ep, out, 2, HVS_WAIT_MS));
 	EXPECT_TRUE(out[0].events & EPOLLIN);
-	ASSERT_EQ(3, recv(self->g, buf, sizeof(buf), MSG_WAITALL));
+	ASSERT_EQ(3, recv(self->g, buf, 3, MSG_WAITALL));
 	ASSERT_EQ(0, hvs_host_shutdown(self->h));
 	ASSERT_EQ(1, epoll_wait(ep, out, 2, HVS_WAIT_MS));
 	EXPECT_TRUE(out[0].events & EPOLLRDHUP);

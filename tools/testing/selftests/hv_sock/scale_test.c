@@ -198,9 +198,19 @@ TEST_F_TIMEOUT(scale, parallel_bulk, 200)
 						    j % 2 ? hvs_bulk_receiver :
 							    hvs_bulk_sender,
 						    &b[i][j]));
-	for (i = 0; i < NPAR; i++)
-		for (j = 0; j < 4; j++)
-			pthread_join(b[i][j].thread, NULL);
+	if (!hvs_bulk_wait(&b[0][0], NPAR * 4, 20000)) {
+		for (i = 0; i < NPAR; i++)
+			TH_LOG("pair %d: %llu %llu %llu %llu", i, b[i][0].done,
+			       b[i][1].done, b[i][2].done, b[i][3].done);
+		for (i = 0; i < NPAR; i++) {
+			hvs_host_rescind(self->h[i]);
+			shutdown(self->g[i], SHUT_RDWR);
+		}
+		for (i = 0; i < NPAR; i++)
+			for (j = 0; j < 4; j++)
+				pthread_join(b[i][j].thread, NULL);
+		ASSERT_TRUE(false) TH_LOG("the transfers stalled");
+	}
 	TH_LOG("%d x 2 x %llu bytes in %lld ms", NPAR, PAR_LEN,
 	       hvs_now_ms() - t0);
 	for (i = 0; i < NPAR; i++)

@@ -355,4 +355,88 @@ TEST_F(shut, both_fins_then_close)
 		  hvs_host_wait_channels(st.channels - 1, 2000));
 }
 
+struct host_sink {
+	int fd;
+	size_t len;
+	__u64 seed;
+	ssize_t got;
+	long long bad;
+};
+
+/* Host side: resume draining and read @len bytes of stream @seed. */
+static int host_sink_fn(void *arg)
+{
+	struct host_sink *hs = arg;
+	char *buf = malloc(hs->len);
+
+	if (!buf)
+		return -ENOMEM;
+	hvs_host_stop_drain(hs->fd, 0);
+	hs->got = hvs_read_full(hs->fd, buf, hs->len, 20000);
+	hs->bad = hs->got > 0 ? hvs_check(hs->seed, 0, buf, hs->got) : -1;
+	free(buf);
+	return 0;
+}
+
+struct guest_send {
+	int fd;
+	const char *buf;
+	size_t len;
+	ssize_t ret;
+};
+
+static int guest_send_fn(void *arg)
+{
+	struct guest_send *gs = arg;
+
+	gs->ret = send(gs->fd, gs->buf, gs->len, MSG_NOSIGNAL);
+	if (gs->ret < 0)
+		gs->ret = -errno;
+	return 0;
+}
+
+/* Half-closed by the host: the guest still sends a lot, blocking. */
+TEST_F(shut, half_closed_bulk_send)
+{
+	static char buf[2 << 20];
+	struct host_sink hs = { self->h, sizeof(buf), 54, 0, 0 };
+	struct hvs_delayed d;
+	char c;
+
+	ASSERT_EQ(0, hvs_host_shutdown(self->h));
+	ASSERT_EQ(0, recv(self->g, &c, 1, 0));
+	hvs_fill(54, 0, buf, sizeof(buf));
+	ASSERT_EQ(0, hvs_set_timeo(self->g, SO_SNDTIMEO, 15000));
+	ASSERT_EQ(0, hvs_delayed_start(&d, 0, host_sink_fn, &hs));
+	EXPECT_EQ(sizeof(buf), send(self->g, buf, sizeof(buf), MSG_NOSIGNAL))
+		TH_LOG("send: %s", strerror(errno));
+	hvs_delayed_join(&d);
+	EXPECT_EQ(sizeof(buf), hs.got);
+	EXPECT_EQ(-1, hs.bad);
+}
+
+/* The host's FIN arrives while a writer waits for room. */
+TEST_F(shut, host_fin_while_writer_blocked)
+{
+	static char buf[256 * 1024];
+	struct guest_send gs = { self->g, buf, sizeof(buf), 0 };
+	struct host_sink hs = { self->h, sizeof(buf), 55, 0, 0 };
+	struct hvs_delayed dw, dr;
+	char c;
+
+	hvs_fill(55, 0, buf, sizeof(buf));
+	ASSERT_EQ(0, hvs_host_stop_drain(self->h, 1));
+	ASSERT_EQ(0, hvs_set_timeo(self->g, SO_SNDTIMEO, 15000));
+	ASSERT_EQ(0, hvs_delayed_start(&dw, 0, guest_send_fn, &gs));
+	hvs_msleep(300);
+	ASSERT_EQ(0, hvs_host_shutdown(self->h));
+	ASSERT_EQ(0, recv(self->g, &c, 1, 0));
+	ASSERT_EQ(0, hvs_delayed_start(&dr, 100, host_sink_fn, &hs));
+	hvs_delayed_join(&dw);
+	hvs_delayed_join(&dr);
+	EXPECT_EQ(sizeof(buf), gs.ret) TH_LOG("send: %zd", gs.ret);
+	EXPECT_EQ(sizeof(buf), hs.got);
+	EXPECT_EQ(-1, hs.bad);
+}
+
 TEST_HARNESS_MAIN

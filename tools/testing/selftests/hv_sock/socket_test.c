@@ -20,13 +20,28 @@ static int module_loaded(void)
 	return stat("/sys/module/hv_sock", &st) == 0;
 }
 
+/*
+ * Unload hv_sock; sockets of earlier tests may hold it for a while (a
+ * closed connection waits up to 8 s for the host), so retry for 15 s.
+ */
+static bool unload(void)
+{
+	int i;
+
+	for (i = 0; i < 150 && module_loaded(); i++) {
+		if (!system("modprobe -r hv_sock_kunit hv_sock 2>/dev/null"))
+			break;
+		usleep(100000);
+	}
+	return !module_loaded();
+}
+
 /* socket() alone must load hv_sock through its net-pf-46 alias. */
 TEST(autoload_on_socket)
 {
 	int fd;
 
-	if (module_loaded() &&
-	    system("modprobe -r hv_sock_kunit hv_sock 2>/dev/null"))
+	if (!unload())
 		SKIP(return, "hv_sock is loaded and in use");
 	ASSERT_FALSE(module_loaded());
 

@@ -52,18 +52,19 @@ modprobe vsock && modprobe hv_vsock_peer
 ok $? "hv_vsock_peer loads against the simulator"
 
 # Guest (AF_VSOCK) connects to a host listener and sends 16 MiB.
-hvhost listen 1234 sink > "$out/host1" 2>&1 &
+timeout 120 hvhost listen 1234 sink > "$out/host1" 2>&1 &
 host=$!
-retry hvhost vsock-connect 1234 source $SIZE > "$out/guest1" 2>&1
+retry timeout 60 hvhost vsock-connect 1234 source $SIZE > "$out/guest1" 2>&1
 wait $host
 cat "$out/guest1" "$out/host1" | sed 's/^/# /'
 check_transfer "$out/guest1" "$out/host1"
 ok $? "guest to host $SIZE, checksums match, clean close"
 
 # The host connects to a guest AF_VSOCK listener and sends 16 MiB.
-hvhost vsock-listen 2345 sink > "$out/guest2" 2>&1 &
+timeout 120 hvhost vsock-listen 2345 sink > "$out/guest2" 2>&1 &
 guest=$!
-retry hvhost -d hv_vsock_peer connect 2345 source $SIZE > "$out/host2" 2>&1
+retry timeout 60 hvhost -d hv_vsock_peer connect 2345 source $SIZE \
+	> "$out/host2" 2>&1
 wait $guest
 cat "$out/host2" "$out/guest2" | sed 's/^/# /'
 check_transfer "$out/host2" "$out/guest2"
