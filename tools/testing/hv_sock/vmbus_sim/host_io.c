@@ -82,6 +82,24 @@ static int hvsim_rx_check(struct hvsim_conn *c, const struct hvsim_snap *s)
 }
 
 /*
+ * Hand a packet back to the guest, then interrupt it if that freed the
+ * space it waits for. The decision is taken for every packet, right after
+ * its read_index store: the guest may refill the space at once, so a read
+ * that drains the ring while the guest keeps writing can consume more than
+ * a ring's worth of bytes, and "how much was free before" can only be
+ * reconstructed from the current indices over a span shorter than the ring.
+ */
+static void hvsim_rx_consume(struct hvsim_conn *c, u32 next)
+{
+	struct hvsim_ring *r = &c->out;
+	u32 old = r->pos;
+
+	hvsim_ring_consume(r, next);
+	if (hvsim_ring_reader_should_signal(r, old))
+		hvsim_conn_signal_guest(c);
+}
+
+/*
  * Start on the next packet. If the ring is empty, unmask the interrupt
  * and look once more, so a packet published meanwhile is not missed.
  * Return: 0, 1 for a FIN (consumed), -EAGAIN if empty, -EPROTO.
@@ -104,7 +122,7 @@ static int hvsim_rx_next(struct hvsim_conn *c)
 
 	WRITE_ONCE(c->stats.pkts_from_guest, c->stats.pkts_from_guest + 1);
 	if (!pkt.data_size) {
-		hvsim_ring_consume(r, pkt.next);
+		hvsim_rx_consume(c, pkt.next);
 		hvsim_set_flag(c, HVSIM_INFO_FIN_RECEIVED);
 		return 1;
 	}
@@ -128,19 +146,17 @@ static int hvsim_rx_payload(struct hvsim_conn *c, struct iov_iter *to,
 	WRITE_ONCE(c->stats.bytes_from_guest,
 		   c->stats.bytes_from_guest + done);
 	if (!c->rx_left)
-		hvsim_ring_consume(&c->out, c->rx_pkt.next);
+		hvsim_rx_consume(c, c->rx_pkt.next);
 	return done < n ? -EFAULT : 0;
 }
 
 static ssize_t hvsim_rx_copy(struct hvsim_conn *c, struct iov_iter *to)
 {
-	struct hvsim_ring *r = &c->out;
-	u32 start = r->pos;
 	size_t copied = 0;
 	int ret = 0;
 
 	/* Draining: the guest need not interrupt us for new packets. */
-	hvsim_ring_set_mask(r, true);
+	hvsim_ring_set_mask(&c->out, true);
 	while (iov_iter_count(to)) {
 		if (!c->rx_left) {
 			ret = hvsim_rx_next(c);
@@ -151,9 +167,6 @@ static ssize_t hvsim_rx_copy(struct hvsim_conn *c, struct iov_iter *to)
 		if (ret)
 			break;
 	}
-
-	if (r->pos != start && hvsim_ring_reader_should_signal(r, start))
-		hvsim_conn_signal_guest(c);
 
 	if (copied)
 		return copied;

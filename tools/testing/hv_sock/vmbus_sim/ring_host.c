@@ -247,6 +247,12 @@ void hvsim_ring_consume(struct hvsim_ring *r, u32 next)
  * @r: host view of the guest's outbound ring, after consuming
  * @old_pos: read position before consuming
  *
+ * The free space before the consumption is reconstructed from the current
+ * indices, so the bytes consumed since @old_pos must be fewer than the ring
+ * size: call this after every hvsim_ring_consume(), not once after a
+ * drain, because the guest refills what each consume frees and one drain
+ * can consume more than a ring's worth.
+ *
  * Return: true if the guest advertised pending_send_sz support, is waiting
  * for space (pending_send_sz != 0), and this consumption moved the free
  * space from "not more than pending_send_sz" to "more than it".

@@ -63,7 +63,8 @@ ok $? "guest to host $SIZE, checksums match, clean close"
 # The host connects to a guest AF_VSOCK listener and sends 16 MiB.
 timeout 120 hvhost vsock-listen 2345 sink > "$out/guest2" 2>&1 &
 guest=$!
-retry timeout 60 hvhost -d hv_vsock_peer connect 2345 source $SIZE \
+sleep 1
+retry timeout 60 hvhost -t 5000 -d hv_vsock_peer connect 2345 source $SIZE \
 	> "$out/host2" 2>&1
 wait $guest
 cat "$out/host2" "$out/guest2" | sed 's/^/# /'
