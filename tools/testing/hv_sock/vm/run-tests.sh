@@ -19,6 +19,11 @@ for r in /sys/kernel/debug/kunit/*/results; do
 	sed -n "s/^    \(\(not \)\{0,1\}ok [0-9]* .*\)/HVT-KUNIT $suite: \1/p" "$r"
 done
 
+# The kselftests load and unload hv_sock themselves.
+for m in $(cat kunit-modules 2>/dev/null); do
+	rmmod "$m" 2>/dev/null
+done
+
 for t in $(cat kselftests 2>/dev/null); do
 	echo "== kselftest $t"
 	# The harness times out each C test; this bounds a whole program.
