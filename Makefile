@@ -158,6 +158,41 @@ shell:
 	@HVT_INTERACTIVE=1 $(VMDIR)/run-vm.sh $(KTEST)/arch/x86/boot/bzImage \
 		$(INITRD) 0 $(B)/vm-shell.log
 
+# ---------------------------------------------------------------- benchmark
+
+# make bench: hvperf in the VM on a kernel without the debug options
+# (test.config, then bench.config on top), REPS runs, medians in
+# build/bench/results.{md,csv} and throughput.svg. It has its own kernel,
+# external modules, stage and headers, so it never clobbers make check's.
+KBENCH		:= $(B)/bench
+BENCHDIR	:= $(TOP)/tools/testing/hv_sock/bench
+BENCH_VARS	:= KTEST=$(KBENCH) EXT=$(B)/extmod-bench STAGE=$(B)/stage-bench \
+		   HDR=$(KBENCH)/hdr
+REPS		?= 3
+
+.PHONY: bench
+
+# The fragment applied: test.config less what bench.config overrides, then
+# bench.config; every option of it must survive olddefconfig. (In the
+# sub-make KTEST is KBENCH, and this .config is already up to date.)
+ifneq ($(KTEST),$(KBENCH))
+$(KBENCH)/.config: $(VMDIR)/test.config $(VMDIR)/bench.config | tree
+	@mkdir -p $(KBENCH)
+	@echo "== configuring the bench kernel"
+	@awk -F= 'NR == FNR { if (/^CONFIG_/) o[$$1] = 1; next } !($$1 in o)' \
+		$(VMDIR)/bench.config $(VMDIR)/test.config > $(KBENCH)/fragment.config
+	@cat $(VMDIR)/bench.config >> $(KBENCH)/fragment.config
+	@$(KMAKE) O=$(KBENCH) tinyconfig >/dev/null
+	@cd $(KSRC) && KCONFIG_CONFIG=$@ scripts/kconfig/merge_config.sh \
+		-m -O $(KBENCH) $@ $(KBENCH)/fragment.config >/dev/null
+	@$(KMAKE) O=$(KBENCH) olddefconfig >/dev/null
+	@$(VMDIR)/check-config.sh $(KBENCH)/fragment.config $@
+endif
+
+bench: $(KBENCH)/.config
+	@$(MAKE) -s $(BENCH_VARS) guest-tools
+	@REPS=$(REPS) $(BENCHDIR)/run-bench.sh $(KBENCH) $(B)/stage-bench
+
 clean:
 	@rm -rf $(KTEST) $(KPROD) $(STAGE) $(HDR) $(B)/selftests $(INITRD)
 
