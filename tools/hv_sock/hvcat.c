@@ -481,23 +481,38 @@ static int serve(int fd, const struct opts *o, bool use_stdin)
 
 /* ---------------------------------------------------------------- modes */
 
-static int do_connect(const struct opts *o)
+/*
+ * The address of @o in @a, its text form in @name, and a socket for it;
+ * -1 after telling why there is none.
+ */
+static int open_socket(const struct opts *o, struct sockaddr_hv *a,
+		       char name[80])
 {
-	struct sockaddr_hv a = { .shv_family = AF_HYPERV };
-	char name[80];
 	int fd;
 
-	memcpy(a.shv_vm_id, o->vm, 16);
-	memcpy(a.shv_service_id, o->service, 16);
-	format_addr(&a, name);
+	memset(a, 0, sizeof(*a));
+	a->shv_family = AF_HYPERV;
+	memcpy(a->shv_vm_id, o->vm, 16);
+	memcpy(a->shv_service_id, o->service, 16);
+	format_addr(a, name);
 
 	fd = socket(AF_HYPERV, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	if (fd < 0)
 		fprintf(stderr, "%s: socket(AF_HYPERV): %s%s\n", prog,
 			strerror(errno), errno == EAFNOSUPPORT ?
 			" (is hv_sock.ko loaded?)" : "");
+	return fd;
+}
+
+static int do_connect(const struct opts *o)
+{
+	struct sockaddr_hv a;
+	char name[80];
+	int fd;
+
+	fd = open_socket(o, &a, name);
+	if (fd < 0)
 		return EXIT_RUNTIME;
-	}
 	if (o->timeout_ms &&
 	    setsockopt(fd, SOL_HYPERV, HVSOCKET_CONNECT_TIMEOUT,
 		       &o->timeout_ms, sizeof(o->timeout_ms))) {
@@ -521,22 +536,14 @@ static int do_connect(const struct opts *o)
 
 static int do_listen(const struct opts *o)
 {
-	struct sockaddr_hv a = { .shv_family = AF_HYPERV };
+	struct sockaddr_hv a;
 	bool stdin_used = false;
 	char name[80];
 	int lfd, rc = 0;
 
-	memcpy(a.shv_vm_id, o->vm, 16);
-	memcpy(a.shv_service_id, o->service, 16);
-	format_addr(&a, name);
-
-	lfd = socket(AF_HYPERV, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0) {
-		fprintf(stderr, "%s: socket(AF_HYPERV): %s%s\n", prog,
-			strerror(errno), errno == EAFNOSUPPORT ?
-			" (is hv_sock.ko loaded?)" : "");
+	lfd = open_socket(o, &a, name);
+	if (lfd < 0)
 		return EXIT_RUNTIME;
-	}
 	if (bind(lfd, (struct sockaddr *)&a, sizeof(a))) {
 		fprintf(stderr, "%s: bind to %s: %s\n", prog, name,
 			strerror(errno));

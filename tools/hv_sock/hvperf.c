@@ -3,7 +3,7 @@
  * hvperf: throughput and latency of AF_HYPERV next to its peers.
  *
  *   hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES] [-i ITERS]
- *          [-c CONNS] [-T SECS] [-q]
+ *          [-c CONNS] [-n IDLE] [-T SECS] [-q]
  *
  * For each family, in the manner of tools/testing/vsock/vsock_perf.c:
  *
@@ -16,6 +16,13 @@
  *   rtt    1-byte ping-pong round trips, median and 99th percentile
  *   conn   connections per second: connect, shutdown, wait for the
  *          host's end of stream, close
+ *   mem    memory per idle connection (only when asked for with -m): open
+ *          IDLE connections and keep them all open; the growth of the
+ *          kernel's memory (free pages, per-CPU lists included, from
+ *          /proc/zoneinfo; Slab and VmallocUsed from /proc/meminfo) over
+ *          IDLE, in KiB. Both ends are counted where both live in this VM:
+ *          the two sockets of unix, tcp and vsock-lo; the guest socket, its
+ *          rings and the simulated host's endpoint for hyperv and vsock-hv
  *
  * Families (the guest side is always a socket of this VM):
  *
@@ -47,6 +54,7 @@
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -82,10 +90,10 @@ static const char * const fam_names[NR_FAMS] = {
 	"hyperv", "vsock-hv", "vsock-lo", "unix", "tcp",
 };
 
-enum measure { M_TX, M_RX, M_RTT, M_CONN, NR_MEASURES };
+enum measure { M_TX, M_RX, M_RTT, M_CONN, M_MEM, NR_MEASURES };
 
 static const char * const measure_names[NR_MEASURES] = {
-	"tx", "rx", "rtt", "conn",
+	"tx", "rx", "rtt", "conn", "mem",
 };
 
 struct opts {
@@ -97,6 +105,7 @@ struct opts {
 	__u64 bytes;
 	unsigned int iters;
 	unsigned int conns;
+	unsigned int idle;
 	unsigned int limit_s;
 	bool quiet;
 };
@@ -117,7 +126,8 @@ struct server {
 };
 
 /* Results, for the table. */
-#define NR_ROWS		(2 * MAX_SIZES + 3)
+#define ROW_MEM		(2 * MAX_SIZES + 3)
+#define NR_ROWS		(ROW_MEM + 3)
 struct result {
 	bool done;
 	double value;
@@ -140,21 +150,32 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * One read() (or write() if @wr), again when a signal other than the time
+ * limit's interrupts it. Returns its result, -ETIMEDOUT once the time
+ * limit passed, or -errno.
+ */
+static ssize_t io_once(int fd, void *p, size_t n, bool wr)
+{
+	ssize_t r;
+
+	do {
+		if (timed_out)
+			return -ETIMEDOUT;
+		r = wr ? write(fd, p, n) : read(fd, p, n);
+	} while (r < 0 && errno == EINTR && !timed_out);
+	return r < 0 ? -errno : r;
+}
+
 static int read_full(int fd, void *p, size_t n)
 {
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t r;
+		ssize_t r = io_once(fd, (char *)p + done, n - done, false);
 
-		if (timed_out)
-			return -ETIMEDOUT;
-		r = read(fd, (char *)p + done, n - done);
-
-		if (r < 0 && errno == EINTR && !timed_out)
-			continue;
 		if (r < 0)
-			return -errno;
+			return r;
 		if (r == 0)
 			return done ? -EPIPE : 0;
 		done += r;
@@ -165,15 +186,10 @@ static int read_full(int fd, void *p, size_t n)
 static int write_full(int fd, const void *p, size_t n)
 {
 	while (n) {
-		ssize_t w;
+		ssize_t w = io_once(fd, (void *)p, n, true);
 
-		if (timed_out)
-			return -ETIMEDOUT;
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR && !timed_out)
-			continue;
 		if (w < 0)
-			return -errno;
+			return w;
 		p = (const char *)p + w;
 		n -= w;
 	}
@@ -186,15 +202,10 @@ static long long drain(int fd, size_t bufsize)
 	long long total = 0;
 
 	for (;;) {
-		ssize_t r;
+		ssize_t r = io_once(fd, buf, bufsize, false);
 
-		if (timed_out)
-			return -ETIMEDOUT;
-		r = read(fd, buf, bufsize);
-		if (r < 0 && errno == EINTR && !timed_out)
-			continue;
 		if (r < 0)
-			return -errno;
+			return r;
 		if (r == 0)
 			return total;
 		total += r;
@@ -386,11 +397,12 @@ static int open_sock_listener(struct server *s, struct sockaddr *a,
 }
 
 /*
- * Set up the host side of @fam and fork the child serving it. Fills in the
- * address the guest side connects to. Returns 0 or -errno; *what says
- * which step failed.
+ * Set up the host side's listener of @fam (a second, distinct one if
+ * @idle) and fill in the address the guest side connects to. Returns the
+ * listener or -errno; *what says which step failed.
  */
-static int server_start(struct server *s, enum fam_id fam, const char **what)
+static int server_listen(struct server *s, enum fam_id fam, bool idle,
+			 const char **what)
 {
 	unsigned int tag = getpid() & 0xffff;
 	int lfd;
@@ -411,6 +423,7 @@ static int server_start(struct server *s, enum fam_id fam, const char **what)
 		s->addr.hv.shv_family = AF_HYPERV;
 		memcpy(s->addr.hv.shv_vm_id, parent, 16);
 		memcpy(s->addr.hv.shv_service_id, svc, 16);
+		s->addr.hv.shv_service_id[13] = idle;
 		s->addr.hv.shv_service_id[14] = tag >> 8;
 		s->addr.hv.shv_service_id[15] = tag;
 		s->addr_len = sizeof(s->addr.hv);
@@ -425,7 +438,7 @@ static int server_start(struct server *s, enum fam_id fam, const char **what)
 		s->hvsim = true;
 		s->addr.vm.svm_family = AF_VSOCK;
 		s->addr.vm.svm_cid = VMADDR_CID_HOST;
-		s->addr.vm.svm_port = 0x48500000U | tag;
+		s->addr.vm.svm_port = (idle ? 0x48520000U : 0x48500000U) | tag;
 		s->addr_len = sizeof(s->addr.vm);
 		hv_guid_set_vsock_port(svc, s->addr.vm.svm_port);
 		*what = HVSIM_DEVICE_PATH " listen";
@@ -436,7 +449,7 @@ static int server_start(struct server *s, enum fam_id fam, const char **what)
 		struct sockaddr_vm any = {
 			.svm_family = AF_VSOCK,
 			.svm_cid = VMADDR_CID_ANY,
-			.svm_port = 0x48510000U | tag,
+			.svm_port = (idle ? 0x48530000U : 0x48510000U) | tag,
 		};
 
 		s->domain = AF_VSOCK;
@@ -453,7 +466,7 @@ static int server_start(struct server *s, enum fam_id fam, const char **what)
 		s->addr.un.sun_family = AF_UNIX;
 		/* abstract: leading NUL */
 		snprintf(s->addr.un.sun_path + 1, sizeof(s->addr.un.sun_path) - 1,
-			 "hvperf.%d", (int)getpid());
+			 "hvperf.%d%s", (int)getpid(), idle ? ".idle" : "");
 		s->addr_len = offsetof(struct sockaddr_un, sun_path) + 1 +
 			      strlen(s->addr.un.sun_path + 1);
 		*what = "unix listen";
@@ -477,6 +490,18 @@ static int server_start(struct server *s, enum fam_id fam, const char **what)
 	default:
 		return -EINVAL;
 	}
+	return lfd;
+}
+
+/*
+ * Set up the host side of @fam and fork the child serving it. Fills in the
+ * address the guest side connects to. Returns 0 or -errno; *what says
+ * which step failed.
+ */
+static int server_start(struct server *s, enum fam_id fam, const char **what)
+{
+	int lfd = server_listen(s, fam, false, what);
+
 	if (lfd < 0)
 		return lfd;
 
@@ -717,6 +742,163 @@ static int run_conn(const struct server *s, const struct opts *o,
 	return err;
 }
 
+/* The counters the mem measure compares, in KiB. */
+struct meminfo {
+	long long free;
+	long long slab;
+	long long vmalloc;
+};
+
+/*
+ * Free memory: the free pages of every zone plus those parked on the
+ * per-CPU free lists, which MemFree leaves out (they come and go in
+ * batches and would blur a delta of a few MiB).
+ */
+static int read_free(long long *kib)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	long long pages = 0, v;
+	char line[256];
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " nr_free_pages %lld", &v) == 1) {
+			pages += v;
+			found = 1;
+		} else if (sscanf(line, " count: %lld", &v) == 1) {
+			pages += v;
+		}
+	}
+	fclose(f);
+	*kib = pages * (sysconf(_SC_PAGESIZE) / 1024);
+	return found ? 0 : -ENOENT;
+}
+
+static int read_meminfo(struct meminfo *m)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Slab: %lld", &m->slab) == 1 ||
+		    sscanf(line, "VmallocUsed: %lld", &m->vmalloc) == 1)
+			found++;
+	}
+	fclose(f);
+	if (found != 2)
+		return -ENOENT;
+	return read_free(&m->free);
+}
+
+/* Channels the simulated host knows of, or -1. */
+static long long hvsim_channels(void)
+{
+	struct hvsim_stats st;
+	int fd = open(HVSIM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, HVSIM_IOC_GET_STATS, &st);
+	close(fd);
+	return ret ? -1 : (long long)st.channels;
+}
+
+/*
+ * Let the teardown of earlier connections finish (channels are released
+ * and memory freed asynchronously): wait until the simulator's channel
+ * count is stable, at most 10 s, then a little more for deferred frees.
+ */
+static void settle(bool hvsim)
+{
+	long long last = -2, n;
+	int i;
+
+	for (i = 0; hvsim && i < 50; i++) {
+		n = hvsim_channels();
+		if (n == last)
+			break;
+		last = n;
+		usleep(200000);
+	}
+	usleep(500000);
+}
+
+/*
+ * Memory per idle connection: o->idle connections open at once, the
+ * kernel's growth in KiB per connection (total, slab, vmalloc).
+ */
+static int run_mem(enum fam_id fam, const struct opts *o, double v[3])
+{
+	unsigned int n = o->idle, i, opened = 0;
+	struct rlimit rl = { 2 * n + 64, 2 * n + 64 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct meminfo m0, m1;
+	const char *what = "";
+	struct server s;
+	int *g, *h;
+	int lfd, err = 0;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	/* grow the fd table now, not between the two snapshots */
+	if (dup2(0, rl.rlim_cur - 1) < 0)
+		return -errno;
+	close(rl.rlim_cur - 1);
+	g = calloc(2 * n, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	h = g + n;
+	lfd = server_listen(&s, fam, true, &what);
+	if (lfd < 0) {
+		free(g);
+		return lfd;
+	}
+	settle(s.hvsim);
+	err = read_meminfo(&m0);
+	for (i = 0; !err && i < n; i++) {
+		g[i] = cli_connect(&s);
+		if (g[i] < 0) {
+			err = g[i];
+			break;
+		}
+		h[i] = srv_accept(lfd, s.hvsim);
+		if (h[i] < 0) {
+			err = h[i];
+			close(g[i]);
+			break;
+		}
+		opened++;
+	}
+	if (!err) {
+		/* offers, opens and their work items complete */
+		usleep(500000);
+		err = read_meminfo(&m1);
+	}
+	if (!err) {
+		v[0] = (double)(m0.free - m1.free) / n;
+		v[1] = (double)(m1.slab - m0.slab) / n;
+		v[2] = (double)(m1.vmalloc - m0.vmalloc) / n;
+	}
+	for (i = 0; i < opened; i++) {
+		/* no TIME_WAIT left behind for the next measurement */
+		if (s.domain == AF_INET)
+			setsockopt(g[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(g[i]);
+	}
+	for (i = 0; i < opened; i++)
+		close(h[i]);
+	close(lfd);
+	free(g);
+	settle(s.hvsim);
+	return err;
+}
+
 /* ---------------------------------------------------------------- driver */
 
 static void on_alarm(int sig)
@@ -784,6 +966,23 @@ static int run_family(enum fam_id f, const struct opts *o)
 		       strerror(-err));
 		fflush(stdout);
 		return 1;
+	}
+	/* first, while no earlier measurement's memory is being freed */
+	if (o->measure[M_MEM]) {
+		double m[3] = { 0 };
+
+		/* setup and teardown of IDLE connections: more time */
+		timed_out = 0;
+		alarm(o->limit_s + 30 + o->idle / 8);
+		err = check_limit(run_mem(f, o, m));
+		if (err) {
+			rc |= failed(&s, "mem", o->idle, err);
+		} else {
+			report(f, ROW_MEM, "mem_total", 0, m[0], "KiB/conn");
+			report(f, ROW_MEM + 1, "mem_slab", 0, m[1], "KiB/conn");
+			report(f, ROW_MEM + 2, "mem_vmalloc", 0, m[2],
+			       "KiB/conn");
+		}
 	}
 	for (i = 0; o->measure[M_TX] && i < o->nr_sizes; i++) {
 		arm(o);
@@ -855,20 +1054,24 @@ static void print_table(const struct opts *o)
 static void print_help(void)
 {
 	printf("usage: hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES]\n"
-	       "              [-i ITERS] [-c CONNS] [-T SECS] [-q]\n"
+	       "              [-i ITERS] [-c CONNS] [-n IDLE] [-T SECS] [-q]\n"
 	       "\n"
 	       "  -F  families, comma-separated (default all):\n"
 	       "      hyperv, vsock-hv, vsock-lo, unix, tcp\n"
-	       "  -m  measures, comma-separated (default all): tx, rx, rtt, conn\n"
+	       "  -m  measures, comma-separated (default tx,rx,rtt,conn):\n"
+	       "      tx, rx, rtt, conn, mem\n"
 	       "  -s  write sizes for tx and rx (default 4K,64K,1M; at most 4M)\n"
 	       "  -b  bytes per throughput figure (default 16M)\n"
 	       "  -i  ping-pong round trips (default 1000)\n"
 	       "  -c  connections for the conn rate (default 100)\n"
-	       "  -T  time limit of each measurement in seconds (default 120)\n"
+	       "  -n  idle connections open at once for mem (default 1024)\n"
+	       "  -T  time limit of each measurement in seconds (default 120;\n"
+	       "      mem: 30 s more and 1 s per 8 idle connections)\n"
 	       "  -q  CSV only, no table\n"
 	       "\n"
 	       "Prints family,measure,size,value,unit lines, then a table on\n"
-	       "'#' lines. Throughput in MiB/s, latency in microseconds.\n");
+	       "'#' lines. Throughput in MiB/s, latency in microseconds,\n"
+	       "memory in KiB per connection.\n");
 }
 
 static int parse_size(const char *s, __u64 *v)
@@ -957,6 +1160,7 @@ int main(int argc, char **argv)
 		.bytes = 16 << 20,
 		.iters = 1000,
 		.conns = 100,
+		.idle = 1024,
 		.limit_s = 120,
 	};
 	struct sigaction sa = { .sa_handler = on_alarm };
@@ -965,9 +1169,9 @@ int main(int argc, char **argv)
 	for (f = 0; f < NR_FAMS; f++)
 		o.fam[f] = true;
 	for (f = 0; f < NR_MEASURES; f++)
-		o.measure[f] = true;
+		o.measure[f] = f != M_MEM;
 
-	while ((c = getopt(argc, argv, "F:m:s:b:i:c:T:qh")) != -1) {
+	while ((c = getopt(argc, argv, "F:m:s:b:i:c:n:T:qh")) != -1) {
 		switch (c) {
 		case 'F':
 			if (parse_names(optarg, fam_names, NR_FAMS, o.fam))
@@ -997,6 +1201,12 @@ int main(int argc, char **argv)
 		case 'c':
 			if (parse_count(optarg, &o.conns))
 				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (parse_count(optarg, &o.idle) || o.idle > 65536) {
+				fprintf(stderr, "hvperf: at most 65536 idle connections\n");
+				return EXIT_USAGE;
+			}
 			break;
 		case 'T':
 			if (parse_count(optarg, &o.limit_s))

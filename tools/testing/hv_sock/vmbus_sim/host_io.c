@@ -173,24 +173,48 @@ static ssize_t hvsim_rx_copy(struct hvsim_conn *c, struct iov_iter *to)
 	return ret == 1 ? 0 : ret;
 }
 
-static ssize_t hvsim_rx_once(struct hvsim_conn *c, struct iov_iter *to)
+/* One try of a host read, write or FIN on a snapshot of the connection. */
+typedef ssize_t (*hvsim_io_step)(struct hvsim_conn *c,
+				 const struct hvsim_snap *s, void *arg);
+
+/*
+ * Run @step(@c, snapshot, @arg) under the ring lock until it stops failing
+ * with -EAGAIN, or just once if @nonblock, sleeping for the next event of
+ * @c in between. A protocol error on the way resets the connection and is
+ * returned as @proto_err. The caller holds the lock of the direction.
+ */
+static ssize_t hvsim_io_retry(struct hvsim_conn *c, hvsim_io_step step,
+			      void *arg, int proto_err, bool nonblock)
 {
 	struct hvsim_snap s;
 	ssize_t ret;
+	long seq;
 
-	down_read(&c->ring_sem);
-	hvsim_snap(c, &s);
-	if (s.flags & HVSIM_INFO_FIN_RECEIVED)
-		ret = 0;
-	else
-		ret = hvsim_rx_check(c, &s) ?: hvsim_rx_copy(c, to);
-	up_read(&c->ring_sem);
+	for (;;) {
+		seq = atomic_long_read(&c->events);
+		down_read(&c->ring_sem);
+		hvsim_snap(c, &s);
+		ret = step(c, &s, arg);
+		up_read(&c->ring_sem);
 
-	if (ret == -EPROTO) {
-		hvsim_conn_proto_error(c);
-		ret = -ECONNRESET;
+		if (ret == -EPROTO) {
+			hvsim_conn_proto_error(c);
+			ret = proto_err;
+		}
+		if (ret != -EAGAIN || nonblock)
+			return ret;
+		if (wait_event_interruptible(c->wq,
+					     atomic_long_read(&c->events) != seq))
+			return -ERESTARTSYS;
 	}
-	return ret;
+}
+
+static ssize_t hvsim_rx_step(struct hvsim_conn *c, const struct hvsim_snap *s,
+			     void *to)
+{
+	if (s->flags & HVSIM_INFO_FIN_RECEIVED)
+		return 0;
+	return hvsim_rx_check(c, s) ?: hvsim_rx_copy(c, to);
 }
 
 /**
@@ -206,21 +230,10 @@ ssize_t hvsim_host_read(struct hvsim_conn *c, struct iov_iter *to,
 			bool nonblock)
 {
 	ssize_t ret;
-	long seq;
 
 	if (mutex_lock_interruptible(&c->rx_lock))
 		return -ERESTARTSYS;
-	for (;;) {
-		seq = atomic_long_read(&c->events);
-		ret = hvsim_rx_once(c, to);
-		if (ret != -EAGAIN || nonblock)
-			break;
-		if (wait_event_interruptible(c->wq,
-					     atomic_long_read(&c->events) != seq)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
-	}
+	ret = hvsim_io_retry(c, hvsim_rx_step, to, -ECONNRESET, nonblock);
 	mutex_unlock(&c->rx_lock);
 	return ret;
 }
@@ -329,24 +342,14 @@ static int hvsim_tx_packet(struct hvsim_conn *c, u32 want,
 	return p;
 }
 
-static ssize_t hvsim_tx_once(struct hvsim_conn *c, struct iov_iter *from)
+static ssize_t hvsim_tx_step(struct hvsim_conn *c, const struct hvsim_snap *s,
+			     void *arg)
 {
-	struct hvsim_snap s;
-	ssize_t ret;
+	struct iov_iter *from = arg;
 
-	down_read(&c->ring_sem);
-	hvsim_snap(c, &s);
-	ret = hvsim_tx_check(c, &s);
-	if (!ret)
-		ret = hvsim_tx_packet(c, min_t(size_t, iov_iter_count(from),
-					       hvsim_cfg_mtu()), from);
-	up_read(&c->ring_sem);
-
-	if (ret == -EPROTO) {
-		hvsim_conn_proto_error(c);
-		ret = -EPIPE;
-	}
-	return ret;
+	return hvsim_tx_check(c, s) ?:
+	       hvsim_tx_packet(c, min_t(size_t, iov_iter_count(from),
+					hvsim_cfg_mtu()), from);
 }
 
 /**
@@ -362,24 +365,14 @@ ssize_t hvsim_host_write(struct hvsim_conn *c, struct iov_iter *from,
 			 bool nonblock)
 {
 	ssize_t total = 0, ret = 0;
-	long seq;
 
 	if (mutex_lock_interruptible(&c->tx_lock))
 		return -ERESTARTSYS;
 	while (iov_iter_count(from)) {
-		seq = atomic_long_read(&c->events);
-		ret = hvsim_tx_once(c, from);
-		if (ret > 0) {
-			total += ret;
-			continue;
-		}
-		if (ret != -EAGAIN || nonblock)
+		ret = hvsim_io_retry(c, hvsim_tx_step, from, -EPIPE, nonblock);
+		if (ret <= 0)
 			break;
-		if (wait_event_interruptible(c->wq,
-					     atomic_long_read(&c->events) != seq)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
+		total += ret;
 	}
 	mutex_unlock(&c->tx_lock);
 	return total ?: ret;
@@ -406,26 +399,16 @@ ssize_t hvsim_host_send(struct hvsim_conn *c, const void *buf, size_t len,
 }
 EXPORT_SYMBOL_GPL(hvsim_host_send);
 
-static int hvsim_fin_once(struct hvsim_conn *c)
+static ssize_t hvsim_fin_step(struct hvsim_conn *c, const struct hvsim_snap *s,
+			      void *unused)
 {
-	struct hvsim_snap s;
 	int ret;
 
-	down_read(&c->ring_sem);
-	hvsim_snap(c, &s);
-	if (s.flags & HVSIM_INFO_FIN_SENT) {
-		ret = 0;
-	} else {
-		ret = hvsim_tx_check(c, &s) ?: hvsim_tx_packet(c, 0, NULL);
-		if (!ret)
-			hvsim_set_flag(c, HVSIM_INFO_FIN_SENT);
-	}
-	up_read(&c->ring_sem);
-
-	if (ret == -EPROTO) {
-		hvsim_conn_proto_error(c);
-		ret = -EPIPE;
-	}
+	if (s->flags & HVSIM_INFO_FIN_SENT)
+		return 0;
+	ret = hvsim_tx_check(c, s) ?: hvsim_tx_packet(c, 0, NULL);
+	if (!ret)
+		hvsim_set_flag(c, HVSIM_INFO_FIN_SENT);
 	return ret;
 }
 
@@ -438,22 +421,11 @@ static int hvsim_fin_once(struct hvsim_conn *c)
  */
 int hvsim_host_shutdown(struct hvsim_conn *c, bool nonblock)
 {
-	long seq;
 	int ret;
 
 	if (mutex_lock_interruptible(&c->tx_lock))
 		return -ERESTARTSYS;
-	for (;;) {
-		seq = atomic_long_read(&c->events);
-		ret = hvsim_fin_once(c);
-		if (ret != -EAGAIN || nonblock)
-			break;
-		if (wait_event_interruptible(c->wq,
-					     atomic_long_read(&c->events) != seq)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
-	}
+	ret = hvsim_io_retry(c, hvsim_fin_step, NULL, -EPIPE, nonblock);
 	mutex_unlock(&c->tx_lock);
 	return ret;
 }

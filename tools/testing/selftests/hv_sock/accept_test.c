@@ -294,8 +294,7 @@ TEST_F(acc, rescind_before_accept)
 		close(c);
 	}
 	close(h);
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	EXPECT_HOST_CHANNELS(self->before.channels);
 
 	/* The listener still works. */
 	h = hvs_host_connect(self->svc, 5000, 0, NULL);
@@ -312,12 +311,9 @@ TEST_F(acc, rescind_before_accept)
 /* Rescinded before the guest even saw the offer: nothing to accept. */
 TEST_F(acc, rescind_before_offer_delivered)
 {
-	struct hvsim_config cfg;
 	int h, c;
 
-	ASSERT_EQ(0, hvs_host_get_config(&cfg));
-	cfg.offer_delay_ms = 500;
-	ASSERT_EQ(0, hvs_host_set_config(&cfg));
+	ASSERT_EQ(0, hvs_host_config_set(offer_delay_ms, 500));
 	h = hvs_host_connect(self->svc, 5000, HVSIM_CONNECT_NOWAIT, NULL);
 	ASSERT_LE(0, h);
 	ASSERT_EQ(0, hvs_host_rescind(h));
@@ -329,19 +325,15 @@ TEST_F(acc, rescind_before_offer_delivered)
 	EXPECT_EQ(EAGAIN, errno);
 	if (c >= 0)
 		close(c);
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	EXPECT_HOST_CHANNELS(self->before.channels);
 }
 
 /* The guest's vmbus_open() of a host offer fails: nothing is queued. */
 TEST_F(acc, open_fails)
 {
-	struct hvsim_config cfg;
 	int h, c;
 
-	ASSERT_EQ(0, hvs_host_get_config(&cfg));
-	cfg.fail_opens = 1;
-	ASSERT_EQ(0, hvs_host_set_config(&cfg));
+	ASSERT_EQ(0, hvs_host_config_set(fail_opens, 1));
 	h = hvs_host_connect(self->svc, 3000, 0, NULL);
 	EXPECT_EQ(-ECONNREFUSED, h);
 	if (h >= 0)
@@ -349,8 +341,7 @@ TEST_F(acc, open_fails)
 	ASSERT_EQ(0, fcntl(self->s, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, accept(self->s, NULL, NULL));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	EXPECT_HOST_CHANNELS(self->before.channels);
 	h = hvs_host_connect(self->svc, 5000, 0, NULL);
 	ASSERT_LE(0, h);
 	ASSERT_TRUE(hvs_poll(self->s, POLLIN, HVS_WAIT_MS) & POLLIN);
@@ -373,8 +364,7 @@ TEST_F(acc, no_guest_listener)
 	       strerror(-h));
 	if (h >= 0)
 		close(h);
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	EXPECT_HOST_CHANNELS(self->before.channels);
 }
 
 /* Closing a listener with connections queued closes them towards the host. */
@@ -395,8 +385,7 @@ TEST_F(acc, close_listener_with_queue)
 		  hvs_host_wait_state(h2, HVSIM_STATE_CLOSED, HVS_WAIT_MS, &ci));
 	close(h1);
 	close(h2);
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	EXPECT_HOST_CHANNELS(self->before.channels);
 }
 
 /* Many connections queued, accepted in order with distinct peers. */

@@ -179,12 +179,9 @@ TEST_F(conn, no_listener_etimedout)
 TEST_F(conn, ignored_request_etimedout)
 {
 	struct hvsim_stats before, after;
-	struct hvsim_config c;
 	int h;
 
-	ASSERT_EQ(0, hvs_host_get_config(&c));
-	c.ignore_connects = 1;
-	ASSERT_EQ(0, hvs_host_set_config(&c));
+	ASSERT_EQ(0, hvs_host_config_set(ignore_connects, 1));
 	ASSERT_EQ(0, hvs_host_stats(&before));
 	ASSERT_EQ(0, hvs_set_connect_timeout(self->s, HVS_SHORT_TIMEOUT_MS));
 	EXPECT_EQ(-ETIMEDOUT, hvs_connect(self->s, hvs_guid_parent, self->svc));
@@ -219,12 +216,9 @@ TEST_F(conn, sndtimeo_bounds_connect)
 
 TEST_F(conn, nonblocking)
 {
-	struct hvsim_config c;
 	int ret, h;
 
-	ASSERT_EQ(0, hvs_host_get_config(&c));
-	c.offer_delay_ms = 500;
-	ASSERT_EQ(0, hvs_host_set_config(&c));
+	ASSERT_EQ(0, hvs_host_config_set(offer_delay_ms, 500));
 	ASSERT_EQ(0, fcntl(self->s, F_SETFL, O_NONBLOCK));
 	ASSERT_EQ(-EINPROGRESS, hvs_connect(self->s, hvs_guid_parent,
 					    self->svc));
@@ -305,14 +299,11 @@ TEST_F(conn, signal_interrupts)
 TEST_F(conn, open_fails)
 {
 	struct hvsim_stats before, after;
-	struct hvsim_config c;
 	long long chans;
 	int ret, h;
 
 	ASSERT_EQ(0, hvs_host_stats(&before));
-	ASSERT_EQ(0, hvs_host_get_config(&c));
-	c.fail_opens = 1;
-	ASSERT_EQ(0, hvs_host_set_config(&c));
+	ASSERT_EQ(0, hvs_host_config_set(fail_opens, 1));
 	ASSERT_EQ(0, hvs_set_connect_timeout(self->s, 3000));
 	ret = hvs_connect(self->s, hvs_guid_parent, self->svc);
 	EXPECT_GT(0, ret);
@@ -336,12 +327,9 @@ TEST_F(conn, open_fails)
 /* Same, retrying on the same socket as TCP allows. */
 TEST_F(conn, open_fails_then_retry)
 {
-	struct hvsim_config c;
 	int h;
 
-	ASSERT_EQ(0, hvs_host_get_config(&c));
-	c.fail_opens = 1;
-	ASSERT_EQ(0, hvs_host_set_config(&c));
+	ASSERT_EQ(0, hvs_host_config_set(fail_opens, 1));
 	ASSERT_EQ(0, hvs_set_connect_timeout(self->s, 3000));
 	ASSERT_GT(0, hvs_connect(self->s, hvs_guid_parent, self->svc));
 	ASSERT_EQ(0, hvs_connect(self->s, hvs_guid_parent, self->svc));
@@ -357,7 +345,6 @@ TEST_F(conn, open_fails_then_retry)
 TEST_F(conn, offer_rescinded_before_delivery)
 {
 	struct hvsim_stats before;
-	struct hvsim_config c;
 	int l2, h, ret;
 	__u8 svc2[16];
 
@@ -365,9 +352,7 @@ TEST_F(conn, offer_rescinded_before_delivery)
 	hvs_random_guid(svc2);
 	l2 = hvs_host_listen(svc2, 0, HVSIM_LISTEN_EARLY_ACCEPT);
 	ASSERT_LE(0, l2);
-	ASSERT_EQ(0, hvs_host_get_config(&c));
-	c.offer_delay_ms = 1000;
-	ASSERT_EQ(0, hvs_host_set_config(&c));
+	ASSERT_EQ(0, hvs_host_config_set(offer_delay_ms, 1000));
 	ASSERT_EQ(0, hvs_set_connect_timeout(self->s, 1500));
 	ASSERT_EQ(0, fcntl(self->s, F_SETFL, O_NONBLOCK));
 	ASSERT_EQ(-EINPROGRESS, hvs_connect(self->s, hvs_guid_parent, svc2));
@@ -379,20 +364,16 @@ TEST_F(conn, offer_rescinded_before_delivery)
 	EXPECT_EQ(ETIMEDOUT, hvs_so_error(self->s));
 	close(h);
 	close(l2);
-	EXPECT_EQ(before.channels,
-		  hvs_host_wait_channels(before.channels, HVS_WAIT_MS));
+	EXPECT_HOST_CHANNELS(before.channels);
 }
 
 /* Under the newer host personality the same connect works. */
 TEST_F(conn, modern_host)
 {
-	struct hvsim_config c;
 	char buf[4];
 	int h;
 
-	ASSERT_EQ(0, hvs_host_get_config(&c));
-	c.personality = HVSIM_PERSONALITY_MODERN;
-	ASSERT_EQ(0, hvs_host_set_config(&c));
+	ASSERT_EQ(0, hvs_host_config_set(personality, HVSIM_PERSONALITY_MODERN));
 	ASSERT_EQ(0, hvs_connect(self->s, hvs_guid_parent, self->svc));
 	h = hvs_host_accept(self->l, HVS_WAIT_MS, NULL);
 	ASSERT_LE(0, h);

@@ -36,23 +36,12 @@ FIXTURE_VARIANT_ADD(data, accepted)
 
 FIXTURE_SETUP(data)
 {
-	int ret;
-
-	self->g = -1;
-	self->h = -1;
-	ASSERT_EQ(0, hvs_host_reset_config());
-	if (variant->accepted)
-		ret = hvs_pair_accepted(&self->g, &self->h);
-	else
-		ret = hvs_pair(&self->g, &self->h);
-	ASSERT_EQ(0, ret) TH_LOG("connected pair: %s", strerror(-ret));
+	HVS_PAIR_SETUP(variant->accepted ? hvs_pair_accepted : hvs_pair);
 }
 
 FIXTURE_TEARDOWN(data)
 {
-	close(self->g);
-	close(self->h);
-	hvs_host_reset_config();
+	HVS_PAIR_TEARDOWN();
 }
 
 TEST_F(data, send_recv)
@@ -579,12 +568,9 @@ TEST_F(data, small_host_mtu)
 {
 	struct writer w = { self->h, 30, 0, 1000, 82 };
 	static char in[30000];
-	struct hvsim_config c;
 	struct hvs_delayed d;
 
-	ASSERT_EQ(0, hvs_host_get_config(&c));
-	c.mtu = 100;
-	ASSERT_EQ(0, hvs_host_set_config(&c));
+	ASSERT_EQ(0, hvs_host_config_set(mtu, 100));
 	ASSERT_EQ(0, hvs_delayed_start(&d, 0, host_writer, &w));
 	ASSERT_EQ(sizeof(in), recv(self->g, in, sizeof(in), MSG_WAITALL));
 	EXPECT_EQ(0, hvs_delayed_join(&d));

@@ -16,21 +16,14 @@ FIXTURE(ev)
 
 FIXTURE_SETUP(ev)
 {
-	int ret;
-
-	self->g = -1;
-	self->h = -1;
-	ASSERT_EQ(0, hvs_host_reset_config());
+	/* Configuring the host changes no counter. */
 	ASSERT_EQ(0, hvs_host_stats(&self->before));
-	ret = hvs_pair(&self->g, &self->h);
-	ASSERT_EQ(0, ret) TH_LOG("connected pair: %s", strerror(-ret));
+	HVS_PAIR_SETUP(hvs_pair);
 }
 
 FIXTURE_TEARDOWN(ev)
 {
-	close(self->g);
-	close(self->h);
-	hvs_host_reset_config();
+	HVS_PAIR_TEARDOWN();
 }
 
 static int host_rescind(void *arg)
@@ -101,8 +94,7 @@ TEST_F(ev, rescind_with_data_queued)
 
 	hvs_fill(62, 0, buf, sizeof(buf));
 	ASSERT_EQ(sizeof(buf), hvs_write_full(self->h, buf, sizeof(buf)));
-	close(self->h);
-	self->h = -1;
+	hvs_close(&self->h);
 	hvs_msleep(300);
 	n = recv(self->g, in, sizeof(in), MSG_WAITALL);
 	EXPECT_EQ(sizeof(in), n)
@@ -122,12 +114,9 @@ TEST_F(ev, rescind_after_guest_fin)
 	EXPECT_EQ(0, hvs_read_full(self->h, buf, 1, HVS_WAIT_MS));
 	ASSERT_EQ(0, hvs_host_rescind(self->h));
 	EXPECT_TRUE(hvs_poll(self->g, POLLHUP, HVS_WAIT_MS) & POLLHUP);
-	close(self->g);
-	self->g = -1;
-	close(self->h);
-	self->h = -1;
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	hvs_close(&self->g);
+	hvs_close(&self->h);
+	EXPECT_HOST_CHANNELS(self->before.channels);
 }
 
 /* Rescind of a socket nobody touches, then close: no leak, no report. */
@@ -135,12 +124,9 @@ TEST_F(ev, rescind_idle_then_close)
 {
 	ASSERT_EQ(0, hvs_host_rescind(self->h));
 	hvs_msleep(200);
-	close(self->g);
-	self->g = -1;
-	close(self->h);
-	self->h = -1;
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	hvs_close(&self->g);
+	hvs_close(&self->h);
+	EXPECT_HOST_CHANNELS(self->before.channels);
 }
 
 /*
@@ -158,8 +144,7 @@ TEST_F(ev, guest_close_with_unread_data)
 	n = write(self->h, buf, sizeof(buf) / 2);
 	ASSERT_LT(0, n);
 	hvs_msleep(100);
-	close(self->g);
-	self->g = -1;
+	hvs_close(&self->g);
 	t0 = hvs_now_ms();
 	EXPECT_EQ(HVSIM_STATE_CLOSED,
 		  hvs_host_wait_state(self->h, HVSIM_STATE_CLOSED, 12000, &ci));
@@ -168,10 +153,8 @@ TEST_F(ev, guest_close_with_unread_data)
 	       ci.flags & HVSIM_INFO_FIN_RECEIVED ? "with a FIN" : "a reset");
 	if (!(ci.flags & HVSIM_INFO_FIN_RECEIVED))
 		EXPECT_GE(2000, t0) TH_LOG("a reset that waited");
-	close(self->h);
-	self->h = -1;
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	hvs_close(&self->h);
+	EXPECT_HOST_CHANNELS(self->before.channels);
 }
 
 /* Rescind while a guest write is stuck and while data is unread. */
@@ -187,12 +170,9 @@ TEST_F(ev, rescind_full_rings_both_ways)
 		;
 	ASSERT_EQ(0, hvs_host_rescind(self->h));
 	EXPECT_TRUE(hvs_poll(self->g, POLLHUP, HVS_WAIT_MS) & POLLHUP);
-	close(self->g);
-	self->g = -1;
-	close(self->h);
-	self->h = -1;
-	EXPECT_EQ(self->before.channels,
-		  hvs_host_wait_channels(self->before.channels, HVS_WAIT_MS));
+	hvs_close(&self->g);
+	hvs_close(&self->h);
+	EXPECT_HOST_CHANNELS(self->before.channels);
 }
 
 /* A blocked poll() wakes up for the rescind. */
@@ -228,9 +208,7 @@ TEST_F_TIMEOUT(ev, rescind_race_loop, 90)
 		close(g);
 		close(h);
 	}
-	EXPECT_EQ(self->before.channels + 1,
-		  hvs_host_wait_channels(self->before.channels + 1,
-					 HVS_WAIT_MS));
+	EXPECT_HOST_CHANNELS(self->before.channels + 1);
 }
 
 TEST_HARNESS_MAIN

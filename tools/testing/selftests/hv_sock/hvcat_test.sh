@@ -8,14 +8,14 @@
 #   1  runtime errors: timeout, refused, unreachable, broken pipe, reset
 #   2  usage errors and bad GUIDs, with a message naming the problem
 
+. "$(dirname "$0")/tap.sh"
+
 here=$(dirname "$(readlink -f "$0")")
 PATH=$PATH:$here:/run-dir
 export PATH
 
 KSFT_SKIP=4
 out=$(mktemp -d)
-n=0
-fails=0
 # Services of this test ("hvcat" in ASCII in the last group)
 SVC_ECHO=4a7c0001-5c3e-4d1f-9a2b-687663617401
 SVC_NONE=4a7c0002-5c3e-4d1f-9a2b-687663617402
@@ -23,16 +23,6 @@ SVC_REFUSE=4a7c0003-5c3e-4d1f-9a2b-687663617403
 SVC_PIPE=4a7c0004-5c3e-4d1f-9a2b-687663617404
 SVC_STDOUT=4a7c0005-5c3e-4d1f-9a2b-687663617405
 SVC_LISTEN=4a7c0006-5c3e-4d1f-9a2b-687663617406
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
 
 # expect RC PATTERN DESCRIPTION -- COMMAND...: exit status RC and a stderr
 # line matching PATTERN
@@ -46,15 +36,6 @@ expect() {
 	r=$?
 	[ $r -eq 0 ] || echo "# exit status $rc, wanted $want and /$pat/"
 	ok $r "$desc"
-}
-
-# Run "$@" until it succeeds: a connect may race the host listener's start.
-retry() {
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		"$@" && return 0
-		sleep 1
-	done
-	return 1
 }
 
 wait_listen() {

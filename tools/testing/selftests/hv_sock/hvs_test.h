@@ -145,27 +145,43 @@ static inline int hvs_host_open(void)
 	return hvs_err(fd);
 }
 
-static inline int hvs_host_get_config(struct hvsim_config *c)
+/* A global request @req of the simulator, on an endpoint of its own. */
+static inline int hvs_host_ioctl(unsigned long req, const void *arg)
 {
 	int fd = hvs_host_open(), ret;
 
 	if (fd < 0)
 		return fd;
-	ret = hvs_err(ioctl(fd, HVSIM_IOC_GET_CONFIG, c));
+	ret = hvs_err(ioctl(fd, req, arg));
 	close(fd);
 	return ret;
+}
+
+static inline int hvs_host_get_config(struct hvsim_config *c)
+{
+	return hvs_host_ioctl(HVSIM_IOC_GET_CONFIG, c);
 }
 
 static inline int hvs_host_set_config(const struct hvsim_config *c)
 {
-	int fd = hvs_host_open(), ret;
-
-	if (fd < 0)
-		return fd;
-	ret = hvs_err(ioctl(fd, HVSIM_IOC_SET_CONFIG, c));
-	close(fd);
-	return ret;
+	return hvs_host_ioctl(HVSIM_IOC_SET_CONFIG, c);
 }
+
+/*
+ * Change one field of the host configuration, keeping the others:
+ * hvs_host_config_set(mtu, 100). Returns 0 or -errno.
+ */
+#define hvs_host_config_set(field, value)				\
+({									\
+	struct hvsim_config __cfg;					\
+	int __ret = hvs_host_get_config(&__cfg);			\
+									\
+	if (!__ret) {							\
+		__cfg.field = (value);					\
+		__ret = hvs_host_set_config(&__cfg);			\
+	}								\
+	__ret;								\
+})
 
 /* Back to the defaults: no faults, WS2016, full MTU. */
 static inline int hvs_host_reset_config(void)
@@ -179,13 +195,7 @@ static inline int hvs_host_reset_config(void)
 
 static inline int hvs_host_stats(struct hvsim_stats *s)
 {
-	int fd = hvs_host_open(), ret;
-
-	if (fd < 0)
-		return fd;
-	ret = hvs_err(ioctl(fd, HVSIM_IOC_GET_STATS, s));
-	close(fd);
-	return ret;
+	return hvs_host_ioctl(HVSIM_IOC_GET_STATS, s);
 }
 
 /* Wait until the simulator knows at most @max channels; the last count. */
@@ -317,6 +327,13 @@ static inline int hvs_host_rescind(int fd)
 }
 
 /* ------------------------------------------------------------ guest side */
+
+/* Close @fd now rather than in a fixture's teardown. */
+static inline void hvs_close(int *fd)
+{
+	close(*fd);
+	*fd = -1;
+}
 
 static inline int hvs_socket(int flags)
 {
@@ -831,5 +848,41 @@ static inline int hvs_delayed_join(struct hvs_delayed *d)
 	pthread_join(d->thread, NULL);
 	return d->ret;
 }
+
+/* ------------------------------------------------------------ fixtures */
+
+/*
+ * For kselftest_harness.h tests, so unlike the helpers above these assert.
+ *
+ * The setup and teardown of a fixture with a connected pair, self->g the
+ * guest socket and self->h the host end, on the default configuration;
+ * @pair is hvs_pair or hvs_pair_accepted.
+ */
+#define HVS_PAIR_SETUP(pair)						\
+	do {								\
+		int __ret;						\
+									\
+		self->g = -1;						\
+		self->h = -1;						\
+		ASSERT_EQ(0, hvs_host_reset_config());			\
+		__ret = (pair)(&self->g, &self->h);			\
+		ASSERT_EQ(0, __ret)					\
+			TH_LOG("connected pair: %s", strerror(-__ret));	\
+	} while (0)
+
+#define HVS_PAIR_TEARDOWN()						\
+	do {								\
+		close(self->g);						\
+		close(self->h);						\
+		hvs_host_reset_config();				\
+	} while (0)
+
+/* The simulator is back to @n channels within HVS_WAIT_MS. */
+#define EXPECT_HOST_CHANNELS(n)						\
+	do {								\
+		__u64 __n = (n);					\
+									\
+		EXPECT_EQ(__n, hvs_host_wait_channels(__n, HVS_WAIT_MS)); \
+	} while (0)
 
 #endif /* _HVS_TEST_H */

@@ -227,13 +227,9 @@ TEST_F(bad, reset_only_this_connection)
 				    0));
 
 	/* Closing the victim releases its channel. */
-	close(self->g);
-	self->g = -1;
-	close(self->h);
-	self->h = -1;
-	EXPECT_EQ(self->before.channels + 1,
-		  hvs_host_wait_channels(self->before.channels + 1,
-					 HVS_WAIT_MS));
+	hvs_close(&self->g);
+	hvs_close(&self->h);
+	EXPECT_HOST_CHANNELS(self->before.channels + 1);
 }
 
 /* A bad packet after good data: the good data may be read, then the reset. */

@@ -47,20 +47,12 @@ FIXTURE(pl)
 
 FIXTURE_SETUP(pl)
 {
-	int ret;
-
-	self->g = -1;
-	self->h = -1;
-	ASSERT_EQ(0, hvs_host_reset_config());
-	ret = hvs_pair(&self->g, &self->h);
-	ASSERT_EQ(0, ret) TH_LOG("connected pair: %s", strerror(-ret));
+	HVS_PAIR_SETUP(hvs_pair);
 }
 
 FIXTURE_TEARDOWN(pl)
 {
-	close(self->g);
-	close(self->h);
-	hvs_host_reset_config();
+	HVS_PAIR_TEARDOWN();
 }
 
 /* TCP: a socket that never connected reports POLLOUT | POLLHUP. */
@@ -98,7 +90,6 @@ TEST(listening)
 
 TEST(connecting)
 {
-	struct hvsim_config cfg;
 	__u8 svc[16];
 	int s, l, h;
 
@@ -106,9 +97,7 @@ TEST(connecting)
 	hvs_random_guid(svc);
 	l = hvs_host_listen(svc, 0, 0);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, hvs_host_get_config(&cfg));
-	cfg.offer_delay_ms = 500;
-	ASSERT_EQ(0, hvs_host_set_config(&cfg));
+	ASSERT_EQ(0, hvs_host_config_set(offer_delay_ms, 500));
 	s = hvs_socket(SOCK_NONBLOCK);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(-EINPROGRESS, hvs_connect(s, hvs_guid_parent, svc));

@@ -15,20 +15,12 @@ FIXTURE(shut)
 
 FIXTURE_SETUP(shut)
 {
-	int ret;
-
-	self->g = -1;
-	self->h = -1;
-	ASSERT_EQ(0, hvs_host_reset_config());
-	ret = hvs_pair(&self->g, &self->h);
-	ASSERT_EQ(0, ret) TH_LOG("connected pair: %s", strerror(-ret));
+	HVS_PAIR_SETUP(hvs_pair);
 }
 
 FIXTURE_TEARDOWN(shut)
 {
-	close(self->g);
-	close(self->h);
-	hvs_host_reset_config();
+	HVS_PAIR_TEARDOWN();
 }
 
 /* Wait until the host has consumed the guest's FIN. */

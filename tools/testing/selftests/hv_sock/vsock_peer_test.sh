@@ -6,33 +6,14 @@
 # hv_vsock_peer.ko) moves 16 MiB each way with matching checksums and
 # closes cleanly both ways. Prints TAP.
 
+. "$(dirname "$0")/tap.sh"
+
 SIZE=16M
 BYTES=16777216
 out=$(mktemp -d)
-n=0
-fails=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
 
 field() {
 	sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | head -n 1
-}
-
-# Run "$@" until it succeeds: a connect may race the listener's start.
-retry() {
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		"$@" && return 0
-		sleep 1
-	done
-	return 1
 }
 
 # A transfer matches when both ends saw the same byte count and checksum

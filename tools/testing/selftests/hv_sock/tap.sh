@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# TAP helpers of the AF_HYPERV shell tests; sourced, not run:
+#   . "$(dirname "$0")/tap.sh"
+
+n=0
+fails=0
+
+# ok STATUS DESCRIPTION: the next test point, passed when STATUS is 0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fails=$((fails + 1))
+	fi
+}
+
+# Run "$@" until it succeeds: a connect may race the listener's start.
+retry() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		"$@" && return 0
+		sleep 1
+	done
+	return 1
+}
