@@ -296,21 +296,13 @@ static void hvsim_ring_cleanup(struct vmbus_channel *chan)
 	chan->state = CHANNEL_OPEN_STATE;
 }
 
-/**
- * vmbus_connect_ring() - open a channel whose rings are allocated
- * @channel: channel
- * @onchannel_callback: called on every host interrupt
- * @context: argument of @onchannel_callback
- *
- * The host checks the ring sizes against its personality and may refuse
- * the open; see vmbus_open().
- *
- * Return: 0, -EINVAL if the channel is not in the offered state, -ENODEV
- * if it was rescinded, -EAGAIN if the host refused, -ENOMEM.
+/*
+ * Open a channel whose rings are allocated; the caller withdraws a refused
+ * offer (hvsim_withdraw_refused()) once it no longer touches the channel.
  */
-int vmbus_connect_ring(struct vmbus_channel *channel,
-		       void (*onchannel_callback)(void *context),
-		       void *context)
+static int hvsim_connect_ring(struct vmbus_channel *channel,
+			      void (*onchannel_callback)(void *context),
+			      void *context)
 {
 	struct hvsim_channel *hch = to_hvsim_channel(channel);
 	struct page *page = channel->ringbuffer_page;
@@ -337,14 +329,45 @@ int vmbus_connect_ring(struct vmbus_channel *channel,
 		err = hvsim_conn_guest_open(hch->conn, channel);
 	if (err) {
 		hvsim_ring_cleanup(channel);
-		/* The host withdraws what it refused (or no longer offers). */
-		if (err == -EAGAIN)
-			hvsim_conn_rescind(hch->conn, HVSIM_CLOSE_REFUSED);
 		return err;
 	}
 
 	channel->state = CHANNEL_OPENED_STATE;
 	return 0;
+}
+
+/*
+ * The host withdraws an offer whose open it refused. Only once the guest
+ * is done with the channel: the rescind may unregister the device and
+ * free the channel.
+ */
+static void hvsim_withdraw_refused(struct vmbus_channel *channel, int err)
+{
+	if (err == -EAGAIN)
+		hvsim_conn_rescind(to_hvsim_channel(channel)->conn,
+				   HVSIM_CLOSE_REFUSED);
+}
+
+/**
+ * vmbus_connect_ring() - open a channel whose rings are allocated
+ * @channel: channel
+ * @onchannel_callback: called on every host interrupt
+ * @context: argument of @onchannel_callback
+ *
+ * The host checks the ring sizes against its personality and may refuse
+ * the open; see vmbus_open().
+ *
+ * Return: 0, -EINVAL if the channel is not in the offered state, -ENODEV
+ * if it was rescinded, -EAGAIN if the host refused, -ENOMEM.
+ */
+int vmbus_connect_ring(struct vmbus_channel *channel,
+		       void (*onchannel_callback)(void *context),
+		       void *context)
+{
+	int err = hvsim_connect_ring(channel, onchannel_callback, context);
+
+	hvsim_withdraw_refused(channel, err);
+	return err;
 }
 EXPORT_SYMBOL_GPL(vmbus_connect_ring);
 
@@ -380,9 +403,11 @@ int vmbus_open(struct vmbus_channel *newchannel,
 	if (err)
 		return err;
 
-	err = vmbus_connect_ring(newchannel, onchannel_callback, context);
-	if (err)
+	err = hvsim_connect_ring(newchannel, onchannel_callback, context);
+	if (err) {
 		vmbus_free_ring(newchannel);
+		hvsim_withdraw_refused(newchannel, err);
+	}
 	return err;
 }
 EXPORT_SYMBOL_GPL(vmbus_open);
