@@ -669,6 +669,17 @@ static int run_rx(const struct server *s, const struct opts *o,
 	return err;
 }
 
+/* Send our end of stream and read the host's: a clean close. */
+static int half_close_drain(int fd)
+{
+	long long got;
+
+	if (shutdown(fd, SHUT_WR))
+		return -errno;
+	got = drain(fd, 64);
+	return got < 0 ? (int)got : 0;
+}
+
 /* 1-byte round trips: p50 and p99 in microseconds. */
 static int run_rtt(const struct server *s, const struct opts *o,
 		   double *p50, double *p99)
@@ -696,14 +707,8 @@ static int run_rtt(const struct server *s, const struct opts *o,
 		}
 		v[i] = (now() - t0) * 1e6;
 	}
-	if (!err && shutdown(fd, SHUT_WR))
-		err = -errno;
-	if (!err) {
-		long long got = drain(fd, 64);
-
-		if (got < 0)
-			err = got;
-	}
+	if (!err)
+		err = half_close_drain(fd);
 	cli_close(s, fd);
 	if (!err) {
 		qsort(v, o->iters, sizeof(*v), cmp_double);
@@ -727,14 +732,7 @@ static int run_conn(const struct server *s, const struct opts *o,
 
 		if (fd < 0)
 			return fd;
-		if (shutdown(fd, SHUT_WR))
-			err = -errno;
-		if (!err) {
-			long long got = drain(fd, 64);
-
-			if (got < 0)
-				err = got;
-		}
+		err = half_close_drain(fd);
 		cli_close(s, fd);
 	}
 	if (!err)

@@ -214,25 +214,32 @@ static inline long long hvs_host_wait_channels(unsigned long long max,
 	}
 }
 
-static inline int hvs_host_listen(const __u8 *svc, __u32 backlog,
-				  __u32 flags)
+/* A fresh host endpoint turned into a listener or connection by @req. */
+static inline int hvs_host_new(unsigned long req, void *arg)
 {
-	struct hvsim_listen l;
 	int fd = hvs_host_open();
 
 	if (fd < 0)
 		return fd;
-	memset(&l, 0, sizeof(l));
-	memcpy(l.service_id, svc, 16);
-	l.backlog = backlog;
-	l.flags = flags;
-	if (ioctl(fd, HVSIM_IOC_LISTEN, &l)) {
+	if (ioctl(fd, req, arg)) {
 		int err = -errno;
 
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+static inline int hvs_host_listen(const __u8 *svc, __u32 backlog,
+				  __u32 flags)
+{
+	struct hvsim_listen l;
+
+	memset(&l, 0, sizeof(l));
+	memcpy(l.service_id, svc, 16);
+	l.backlog = backlog;
+	l.flags = flags;
+	return hvs_host_new(HVSIM_IOC_LISTEN, &l);
 }
 
 /* Take a connection from a host listener, waiting at most @timeout_ms. */
@@ -267,22 +274,15 @@ static inline int hvs_host_connect(const __u8 *svc, __u32 timeout_ms,
 				   __u32 flags, __u8 *host_id)
 {
 	struct hvsim_connect c;
-	int fd = hvs_host_open();
+	int fd;
 
-	if (fd < 0)
-		return fd;
 	memset(&c, 0, sizeof(c));
 	memcpy(c.service_id, svc, 16);
 	c.timeout_ms = timeout_ms;
 	c.flags = flags;
 	memcpy(c.guest_driver, "hv_sock", sizeof("hv_sock"));
-	if (ioctl(fd, HVSIM_IOC_CONNECT, &c)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	if (host_id)
+	fd = hvs_host_new(HVSIM_IOC_CONNECT, &c);
+	if (fd >= 0 && host_id)
 		memcpy(host_id, c.host_service_id, 16);
 	return fd;
 }
