@@ -11,7 +11,6 @@
 
 #include <linux/idr.h>
 #include <linux/interrupt.h>
-#include <linux/kallsyms.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -598,31 +597,6 @@ void vmbus_set_sc_create_callback(struct vmbus_channel *primary_channel,
 EXPORT_SYMBOL_GPL(vmbus_set_sc_create_callback);
 
 /**
- * hvsim_caller_module - name of the module containing an address
- * @ip: code address
- * @buf: out: module name, "" if built in or unknown
- * @len: size of @buf
- */
-void hvsim_caller_module(unsigned long ip, char *buf, size_t len)
-{
-	char *sym, *open, *close;
-
-	buf[0] = '\0';
-	sym = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
-	if (!sym)
-		return;
-
-	sprint_symbol(sym, ip);
-	open = strchr(sym, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (close) {
-		*close = '\0';
-		strscpy(buf, open + 1, len);
-	}
-	kfree(sym);
-}
-
-/**
  * vmbus_send_tl_connect_request() - ask the host for a hvsock connection
  * @shv_guest_servie_id: the guest's endpoint GUID
  * @shv_host_servie_id: the host service GUID
@@ -630,7 +604,8 @@ void hvsim_caller_module(unsigned long ip, char *buf, size_t len)
  * Process context. If a host listener exists for the service, the host
  * offers a channel (if_type = @shv_host_servie_id, if_instance =
  * @shv_guest_servie_id, user_def[0] = 0) to the hvsock driver of the
- * calling module; if not, nothing ever happens, as on Hyper-V.
+ * caller (see hvsim_driver_of_caller()); if not, nothing ever happens,
+ * as on Hyper-V.
  *
  * Return: 0 (the request itself cannot fail).
  */
@@ -640,7 +615,7 @@ int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
 	char driver[HVSIM_DRIVER_NAME_LEN];
 
 	might_sleep();
-	hvsim_caller_module(_RET_IP_, driver, sizeof(driver));
+	hvsim_driver_of_caller(_RET_IP_, driver, sizeof(driver));
 	hvsim_tl_connect(shv_guest_servie_id, shv_host_servie_id, driver);
 	return 0;
 }

@@ -279,7 +279,7 @@ void hvsim_channel_signal(struct hvsim_channel *hch);
 void hvsim_channel_set_rescinded(struct hvsim_channel *hch);
 int hvsim_channels_init(void);
 void hvsim_channels_exit(void);
-void hvsim_caller_module(unsigned long ip, char *buf, size_t len);
+void hvsim_driver_of_caller(unsigned long ip, char *buf, size_t len);
 
 /* offer.c: offers, rescinds, open timeouts */
 void hvsim_offer_queue(struct hvsim_conn *c, u32 delay_ms, u32 timeout_ms);

@@ -29,8 +29,10 @@ check_transfer() {
 echo "TAP version 13"
 echo "1..3"
 
-modprobe vsock && modprobe hv_vsock_peer
-ok $? "hv_vsock_peer loads against the simulator"
+# hv_sock.ko too: the guest's connect requests must still reach the
+# mainline transport's driver with two hvsock drivers on the bus.
+modprobe hv_sock && modprobe vsock && modprobe hv_vsock_peer
+ok $? "hv_vsock_peer loads beside hv_sock against the simulator"
 
 # Guest (AF_VSOCK) connects to a host listener and sends 16 MiB.
 timeout 120 hvhost listen 1234 sink > "$out/host1" 2>&1 &
