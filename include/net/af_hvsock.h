@@ -49,6 +49,15 @@ struct hvsock_pipe_hdr {
 #define HVSOCK_MTU		(16 * 1024)
 
 /*
+ * Largest payload we send in one packet. The host frees ring space a whole
+ * packet at a time: with packets of a fifth of the ring it drains one while
+ * we write the next, where 16 KiB packets leave the two sides taking turns
+ * (a third of the throughput for large writes).
+ */
+#define HVSOCK_TX_PKT_MAX	4096
+static_assert(HVSOCK_TX_PKT_MAX <= HVSOCK_MTU);
+
+/*
  * A sender waits until at least HVSOCK_TX_MIN payload bytes fit (or the
  * whole rest of its message, if smaller), so a full ring does not
  * degenerate into a stream of tiny packets. HVSOCK_TX_PENDING is the
@@ -127,7 +136,7 @@ enum {
  * @flags: HVSOCK_F_* bits
  * @connect_timeout: HVSOCKET_CONNECT_TIMEOUT in milliseconds
  * @connect_deadline: jiffies at which a pending connect() fails
- * @send_mtu: largest payload this host accepts in one packet
+ * @send_mtu: largest payload we put in one packet (at most the host's MTU)
  * @tx_pending: the pending_send_sz currently given to the host
  * @tx_wr: our copy of the outbound write index (we are its only writer)
  * @rx: receive cursor, under the socket lock

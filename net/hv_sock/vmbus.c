@@ -165,7 +165,7 @@ static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 
 	/* Before vmbus_open(): the channel callback may run at once. */
 	hs->chan = chan;
-	hs->send_mtu = HVSOCK_MTU;
+	hs->send_mtu = HVSOCK_TX_PKT_MAX;
 	hs->tx_pending = HVSOCK_TX_PENDING;
 	set_channel_read_mode(chan, HV_CALL_DIRECT);
 	/*
