@@ -5,6 +5,7 @@
 #   make check     every gate and test; ends with "N passed, M failed"
 #   make demo      the whole path shown in the test VM
 #   make vm-run RUN=script-or-program [FILES=dir] [TIMEOUT=secs]
+#   make htmldocs  the kernel's documentation build for our page
 #
 # Everything generated lives under build/.
 
@@ -39,7 +40,7 @@ KUNIT_MODULES	:= hv_sock_kunit hv_sock_state_kunit vmbus_sim_test
 OVERLAY		:= include net Documentation tools
 
 .PHONY: all deps tree test-kernel prod-build modules selftests guest-tools initramfs \
-	vm-run check demo shell clean distclean
+	vm-run check demo shell htmldocs clean distclean
 
 all: modules
 
@@ -111,6 +112,12 @@ prod-build: tree $(KPROD)/.config
 	@! grep -E 'warning:|error:' $(B)/prod-warnings.log
 	@$(LOCK) $(KMAKE) O=$(KPROD) headers >/dev/null
 	@$(VMDIR)/uapi-check.sh $(KSRC) $(KPROD)/usr/include
+
+# The kernel's make htmldocs for Documentation/networking; fails on any
+# warning about our page or the kernel-doc it includes.
+htmldocs: tree
+	@echo "== htmldocs: Documentation/networking"
+	@$(LOCK) $(VMDIR)/htmldocs.sh $(KSRC) $(B)/docs
 
 # ---------------------------------------------------------------- tests
 

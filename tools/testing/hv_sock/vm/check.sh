@@ -54,6 +54,7 @@ step build bash -c 'make modules' || { echo "0 passed, 1 failed"; exit 1; }
 step ext-warnings bash -c "! grep -E '(hv_sock|vmbus_sim|hvhost)[^ ]*:[0-9]+:[0-9]+: (warning|error):' '$logs/build.log'"
 step prod-w1-sparse make prod-build
 step checkpatch checkpatch
+step htmldocs make htmldocs
 step vm-tests vm_tests
 vm_ok=$?
 
