@@ -1270,7 +1270,8 @@ static int hvsock_create(struct net *net, struct socket *sock, int protocol,
 	sock->ops = &hvsock_stream_ops;
 	sock->state = SS_UNCONNECTED;
 	sock_init_data(sock, sk);
-	sk->sk_protocol = protocol;
+	/* As inet: 0 picks the only protocol, and SO_PROTOCOL names it. */
+	sk->sk_protocol = HV_PROTOCOL_RAW;
 	hvsock_init_sk(hvsock_sk(sk));
 	return 0;
 }

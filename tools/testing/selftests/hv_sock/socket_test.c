@@ -57,13 +57,23 @@ TEST(modprobe_loads)
 	EXPECT_TRUE(module_loaded());
 }
 
+/* 0 selects HV_PROTOCOL_RAW, and SO_PROTOCOL reports it either way. */
 TEST(stream_protocols_accepted)
 {
-	int fd;
+	static const int protocols[] = { 0, HV_PROTOCOL_RAW };
+	socklen_t len;
+	unsigned int i;
+	int fd, val;
 
-	fd = socket(AF_HYPERV, SOCK_STREAM, 0);
-	ASSERT_LE(0, fd);
-	close(fd);
+	for (i = 0; i < ARRAY_SIZE(protocols); i++) {
+		fd = socket(AF_HYPERV, SOCK_STREAM | SOCK_CLOEXEC, protocols[i]);
+		ASSERT_LE(0, fd);
+		len = sizeof(val);
+		ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &val,
+					&len));
+		EXPECT_EQ(HV_PROTOCOL_RAW, val);
+		close(fd);
+	}
 	fd = socket(AF_HYPERV, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    HV_PROTOCOL_RAW);
 	ASSERT_LE(0, fd);
