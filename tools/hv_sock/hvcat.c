@@ -96,13 +96,15 @@ static void print_help(FILE *f)
 		"  -e CMD    run sh -c CMD with the socket as stdin and stdout\n"
 		"  -S        print byte counts and FNV-1a 64 checksums of both\n"
 		"            directions to stderr at the end of each connection\n"
+		"            (not with -e: the command has the socket)\n"
 		"  -v        report connections on stderr\n"
 		"  -h        this help\n"
 		"\n"
 		"SERVICE: a GUID xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, or a\n"
 		"decimal N for the vsock port template N-facb-11e6-bd58-64006a7986d3.\n"
 		"\n"
-		"Exit status: 0 ok, 1 connection or I/O error, 2 usage error.\n",
+		"Exit status: 0 ok, 1 connection or I/O error (with -e and\n"
+		"without -k: also the command failing), 2 usage error.\n",
 		prog, prog);
 }
 
@@ -223,7 +225,7 @@ static int parse_vm(const char *s, __u8 g[16], char *why, size_t wlen)
 		size_t n = strlen(why);
 
 		snprintf(why + n, wlen - n,
-			 "; or a name: wildcard, parent, loopback, children, broadcast, silohost");
+			 "; or a name: wildcard, any, parent, host, loopback, children, broadcast, silohost");
 		return -1;
 	}
 	return 0;
@@ -292,12 +294,30 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) {
+			/* stdout may be a shared non-blocking descriptor */
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			poll(&p, 1, -1);
+			continue;
+		}
 		if (w < 0)
 			return -errno;
 		p += w;
 		n -= w;
 	}
 	return 0;
+}
+
+/* The pending error of socket @fd, reported; 0 if there is none. */
+static int socket_error(int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = errno;
+	return err ? die_errno("connection", err) : 0;
 }
 
 static void print_stats(const struct pipe_buf *out, const struct pipe_buf *in)
@@ -326,7 +346,8 @@ static int pump(int fd, const struct opts *o, bool use_stdin)
 	in.fnv = FNV_OFFSET;
 	out.eof = !use_stdin;
 
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
+		return die_errno("fcntl(O_NONBLOCK)", errno);
 	while (!ret && !(in.eof && shut)) {
 		struct pollfd p[2] = {
 			{ .fd = fd, .events = 0 },
@@ -349,9 +370,6 @@ static int pump(int fd, const struct opts *o, bool use_stdin)
 			p[0].events |= POLLOUT;
 		if (!out.eof && !out.len)
 			np = 2;
-		/* nothing to do on the socket until stdin has data */
-		if (!p[0].events)
-			p[0].fd = -1;
 
 		if (poll(p, np, -1) < 0) {
 			if (errno == EINTR)
@@ -393,6 +411,16 @@ static int pump(int fd, const struct opts *o, bool use_stdin)
 					break;
 				}
 			}
+		}
+
+		/*
+		 * The host's end of stream came and stdin is idle: only a
+		 * hang-up (the host closed the connection) or an error can
+		 * still come from the socket, and either ends the copy.
+		 */
+		if (in.eof && !out.len && (p[0].revents & (POLLHUP | POLLERR))) {
+			ret = socket_error(fd);
+			break;
 		}
 
 		if (out.len && (p[0].revents & (POLLOUT | POLLHUP | POLLERR))) {
@@ -516,8 +544,10 @@ static int do_connect(const struct opts *o)
 	if (o->timeout_ms &&
 	    setsockopt(fd, SOL_HYPERV, HVSOCKET_CONNECT_TIMEOUT,
 		       &o->timeout_ms, sizeof(o->timeout_ms))) {
+		int err = errno;
+
 		close(fd);
-		return die_errno("setsockopt(HVSOCKET_CONNECT_TIMEOUT)", errno);
+		return die_errno("setsockopt(HVSOCKET_CONNECT_TIMEOUT)", err);
 	}
 	while (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int err = errno;
@@ -547,10 +577,14 @@ static int do_listen(const struct opts *o)
 	if (bind(lfd, (struct sockaddr *)&a, sizeof(a))) {
 		fprintf(stderr, "%s: bind to %s: %s\n", prog, name,
 			strerror(errno));
+		close(lfd);
 		return EXIT_RUNTIME;
 	}
-	if (listen(lfd, 16))
-		return die_errno("listen", errno);
+	if (listen(lfd, 16)) {
+		rc = die_errno("listen", errno);
+		close(lfd);
+		return rc;
+	}
 	if (o->verbose)
 		fprintf(stderr, "%s: listening on %s\n", prog, name);
 
@@ -558,7 +592,7 @@ static int do_listen(const struct opts *o)
 	if (o->keep && o->cmd)
 		signal(SIGCHLD, SIG_IGN);
 
-	do {
+	for (;;) {
 		struct sockaddr_hv peer;
 		socklen_t plen = sizeof(peer);
 		int fd;
@@ -579,14 +613,27 @@ static int do_listen(const struct opts *o)
 			close(fd);
 			continue;
 		}
+		if (!o->keep) {
+			/* As ncat: one connection, and no one else may queue. */
+			close(lfd);
+			return serve(fd, o, true);
+		}
 		/* stdin goes to the first connection only */
-		rc = serve(fd, o, !stdin_used);
+		serve(fd, o, !stdin_used);
 		stdin_used = true;
-		if (rc && o->keep)
-			rc = 0;
-	} while (o->keep);
+	}
 	close(lfd);
 	return rc;
+}
+
+static int open_std_fds(void)
+{
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			return -1;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -637,6 +684,8 @@ int main(int argc, char **argv)
 		return bad_usage("%s", "-k needs -l");
 	if (o.timeout_ms && o.listen)
 		return bad_usage("%s", "-t applies to connect, not to -l");
+	if (o.stats && o.cmd)
+		return bad_usage("%s", "-S cannot count what -e's command moves");
 
 	o.service_arg = argv[optind];
 	if (parse_service(o.service_arg, o.service, why, sizeof(why))) {
@@ -658,5 +707,8 @@ int main(int argc, char **argv)
 
 	/* Broken pipes are reported as errors, not by dying silently. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A socket must never land on a closed fd 0, 1 or 2. */
+	if (open_std_fds())
+		return die_errno("/dev/null", errno);
 	return o.listen ? do_listen(&o) : do_connect(&o);
 }

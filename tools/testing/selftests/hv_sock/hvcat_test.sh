@@ -23,6 +23,8 @@ SVC_REFUSE=4a7c0003-5c3e-4d1f-9a2b-687663617403
 SVC_PIPE=4a7c0004-5c3e-4d1f-9a2b-687663617404
 SVC_STDOUT=4a7c0005-5c3e-4d1f-9a2b-687663617405
 SVC_LISTEN=4a7c0006-5c3e-4d1f-9a2b-687663617406
+SVC_KEEP=4a7c0007-5c3e-4d1f-9a2b-687663617407
+SVC_IDLE=4a7c0008-5c3e-4d1f-9a2b-687663617408
 
 # expect RC PATTERN DESCRIPTION -- COMMAND...: exit status RC and a stderr
 # line matching PATTERN
@@ -51,7 +53,7 @@ if ! command -v hvcat > /dev/null || ! command -v hvhost > /dev/null; then
 	echo "1..0 # SKIP hvcat or hvhost not installed"
 	exit $KSFT_SKIP
 fi
-echo "1..16"
+echo "1..20"
 
 # ---------------------------------------------------------------- usage: 2
 expect 2 "bad service GUID '1234-5678': .*36" \
@@ -69,9 +71,10 @@ expect 2 "bad VM GUID 'nowhere'" \
 expect 2 "bad timeout" "bad timeout: exit 2" -- hvcat -t 0 1
 expect 2 "missing SERVICE" "no SERVICE: exit 2" -- hvcat
 expect 2 "-k needs -l" "-k without -l: exit 2" -- hvcat -k 1
+expect 2 "-S cannot count" "-S with -e: exit 2" -- hvcat -S -e cat -l 1
 
 if ! modprobe hv_sock; then
-	for t in $(seq $((n + 1)) 16); do
+	for t in $(seq $((n + 1)) 20); do
 		echo "ok $t # SKIP hv_sock.ko does not load"
 	done
 	rm -rf "$out"
@@ -98,6 +101,58 @@ rc=$?
 sed 's/^/# /' "$out/host" "$out/stderr"
 [ $rc -eq 0 ] && cmp -s "$out/data" "$out/got"
 ok $? "hvcat -l served a host connection: exit 0, data intact"
+
+# -k -e: every host connection gets its own command, concurrently.
+hvcat -l -k -e cat "$SVC_KEEP" 2> "$out/stderr" &
+guest=$!
+wait_listen "$SVC_KEEP"
+hosts=
+for i in 1 2 3; do
+	printf 'connection %s\n' "$i" > "$out/in$i"
+	timeout 30 hvhost -d hv_sock connect "$SVC_KEEP" pipe \
+		< "$out/in$i" > "$out/echo$i" 2> "$out/host$i" &
+	hosts="$hosts $!"
+done
+# shellcheck disable=SC2086 # a list of pids
+wait $hosts
+r=0
+for i in 1 2 3; do
+	sed 's/^/# /' "$out/host$i"
+	cmp -s "$out/in$i" "$out/echo$i" || r=1
+done
+kill -0 $guest 2>/dev/null || r=1
+ok $r "hvcat -l -k -e cat served 3 host connections and kept listening"
+kill $guest 2>/dev/null
+wait $guest 2>/dev/null
+sed 's/^/# /' "$out/stderr"
+
+# A -e command's failure is hvcat's exit status 1 (without -k).
+hvcat -l -e 'cat > /dev/null; exit 3' "$SVC_KEEP" 2> "$out/stderr" &
+guest=$!
+wait_listen "$SVC_KEEP"
+timeout 30 hvhost -d hv_sock connect "$SVC_KEEP" source 1k > /dev/null 2>&1
+wait $guest
+rc=$?
+sed 's/^/# /' "$out/stderr"
+[ $rc -eq 1 ] && grep -q "command exited with status 3" "$out/stderr"
+ok $? "hvcat -l -e: a failing command gives exit 1 naming its status"
+
+# The host sends, then closes, while hvcat's stdin stays open and idle:
+# hvcat sees the hang-up and ends with what arrived.
+rm -f "$out/fifo" && mkfifo "$out/fifo"
+exec 3<> "$out/fifo"
+timeout 3 hvhost listen "$SVC_IDLE" source 100 > /dev/null 2>&1 &
+host=$!
+sleep 1
+start=$(date +%s)
+timeout 30 hvcat -t 5 "$SVC_IDLE" < "$out/fifo" > "$out/got" 2> "$out/stderr"
+rc=$?
+el=$(($(date +%s) - start))
+exec 3>&-
+wait $host 2>/dev/null
+sed 's/^/# /' "$out/stderr"
+[ $rc -eq 0 ] && [ "$(wc -c < "$out/got")" -eq 100 ] && [ $el -le 15 ]
+ok $? "host closes while stdin is idle: exit 0 at once with its data (exit $rc, ${el}s)"
 
 # ---------------------------------------------------------------- runtime: 1
 start=$(date +%s)
