@@ -41,8 +41,10 @@
  * or a family was unavailable, 2 on usage errors.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,6 +69,7 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_SIZES	8
 #define MAX_BUF		(4U << 20)
+#define MAX_BYTES	(64ULL << 30)
 #define HDR_MAGIC	0x48565046U	/* "HVPF" */
 
 #define EXIT_FAIL	1
@@ -137,8 +140,23 @@ static struct result results[NR_FAMS][NR_ROWS];
 static char row_names[NR_ROWS][32];
 static const char *row_units[NR_ROWS];
 static unsigned char *buf;
-/* set by SIGALRM; read only after a system call returned EINTR */
-static sig_atomic_t timed_out;
+/*
+ * Set by SIGALRM, checked before every blocking call and after EINTR. A
+ * signal landing between the check and the call would be lost, so the
+ * handler fires again every second until the limit is disarmed. Accessed
+ * with atomic builtins: it changes under the program's feet.
+ */
+static sig_atomic_t timed_out_flag;
+
+static bool timed_out(void)
+{
+	return __atomic_load_n(&timed_out_flag, __ATOMIC_RELAXED);
+}
+
+static void set_timed_out(bool v)
+{
+	__atomic_store_n(&timed_out_flag, v, __ATOMIC_RELAXED);
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -160,10 +178,10 @@ static ssize_t io_once(int fd, void *p, size_t n, bool wr)
 	ssize_t r;
 
 	do {
-		if (timed_out)
+		if (timed_out())
 			return -ETIMEDOUT;
 		r = wr ? write(fd, p, n) : read(fd, p, n);
-	} while (r < 0 && errno == EINTR && !timed_out);
+	} while (r < 0 && errno == EINTR && !timed_out());
 	return r < 0 ? -errno : r;
 }
 
@@ -222,7 +240,7 @@ static int cmp_double(const void *a, const void *b)
 /* Nearest-rank percentile of sorted samples. */
 static double percentile(const double *v, unsigned int n, unsigned int pct)
 {
-	unsigned int rank = (n * pct + 99) / 100;
+	__u64 rank = ((__u64)n * pct + 99) / 100;
 
 	return v[rank ? rank - 1 : 0];
 }
@@ -250,6 +268,16 @@ static void srv_source(int fd, const struct req *r)
 	}
 }
 
+/* Read to the guest's end of stream, then tell it how much arrived. */
+static void srv_sink(int fd)
+{
+	long long got = drain(fd, MAX_BUF);
+	__u64 count = got;
+
+	if (got >= 0)
+		write_full(fd, &count, sizeof(count));
+}
+
 static void srv_echo(int fd, const struct req *r)
 {
 	unsigned char c;
@@ -269,6 +297,7 @@ static void srv_conn(int fd, bool hvsim)
 	if (ret == 1 && r.magic == HDR_MAGIC) {
 		switch (r.op) {
 		case OP_SINK:
+			srv_sink(fd);
 			break;
 		case OP_SOURCE:
 			srv_source(fd, &r);
@@ -582,7 +611,7 @@ static void dump_proc(void)
  */
 static void cli_close(const struct server *s, int fd)
 {
-	if (timed_out) {
+	if (timed_out()) {
 		if (s->fam == FAM_HYPERV)
 			dump_proc();
 		fflush(stdout);
@@ -606,11 +635,11 @@ static int send_req(int fd, enum op op, unsigned int size, __u64 count)
 	return write_full(fd, &r, sizeof(r));
 }
 
-/* Guest -> host: MiB/s. */
+/* Guest -> host: MiB/s, once the host confirmed every byte. */
 static int run_tx(const struct server *s, const struct opts *o,
 		  unsigned int size, double *value)
 {
-	__u64 left = o->bytes;
+	__u64 left = o->bytes, count = 0;
 	long long got;
 	double t0, t1;
 	int fd, err;
@@ -628,6 +657,10 @@ static int run_tx(const struct server *s, const struct opts *o,
 	}
 	if (!err && shutdown(fd, SHUT_WR))
 		err = -errno;
+	if (!err) {
+		err = read_full(fd, &count, sizeof(count));
+		err = err < 0 ? err : err && count == o->bytes ? 0 : -EPROTO;
+	}
 	if (!err) {
 		got = drain(fd, size);
 		if (got < 0)
@@ -834,7 +867,7 @@ static void settle(bool hvsim)
 static int run_mem(enum fam_id fam, const struct opts *o, double v[3])
 {
 	unsigned int n = o->idle, i, opened = 0;
-	struct rlimit rl = { 2 * n + 64, 2 * n + 64 };
+	struct rlimit rl;
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct meminfo m0, m1;
 	const char *what = "";
@@ -842,10 +875,15 @@ static int run_mem(enum fam_id fam, const struct opts *o, double v[3])
 	int *g, *h;
 	int lfd, err = 0;
 
-	if (setrlimit(RLIMIT_NOFILE, &rl))
+	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return -errno;
+	if (rl.rlim_cur < 2 * n + 64) {
+		rl.rlim_cur = 2 * n + 64;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			return -errno;
+	}
 	/* grow the fd table now, not between the two snapshots */
-	if (dup2(0, rl.rlim_cur - 1) < 0)
+	if (dup2(STDERR_FILENO, rl.rlim_cur - 1) < 0)
 		return -errno;
 	close(rl.rlim_cur - 1);
 	g = calloc(2 * n, sizeof(*g));
@@ -902,7 +940,8 @@ static int run_mem(enum fam_id fam, const struct opts *o, double v[3])
 static void on_alarm(int sig)
 {
 	(void)sig;
-	timed_out = 1;
+	set_timed_out(true);
+	alarm(1);
 }
 
 static void report(enum fam_id f, unsigned int row, const char *measure,
@@ -926,12 +965,26 @@ static void report(enum fam_id f, unsigned int row, const char *measure,
 	}
 }
 
-static int failed(const struct server *s, const char *measure,
-		  unsigned int size, int err)
+/*
+ * Report a failed measurement. The host side may be stuck in it: start it
+ * afresh, or every later measurement would wait for the time limit too.
+ */
+static int failed(struct server *s, const char *measure, unsigned int size,
+		  int err)
 {
+	const char *what = "";
+
 	printf("# %s %s %u: FAILED: %s\n", fam_names[s->fam], measure, size,
-	       timed_out ? "time limit exceeded" : strerror(-err));
+	       timed_out() ? "time limit exceeded" : strerror(-err));
 	fflush(stdout);
+	alarm(0);
+	server_stop(s);
+	err = server_start(s, s->fam, &what);
+	if (err) {
+		printf("# %s: host side lost: %s: %s\n", fam_names[s->fam],
+		       what, strerror(-err));
+		fflush(stdout);
+	}
 	return 1;
 }
 
@@ -941,12 +994,12 @@ static int failed(const struct server *s, const char *measure,
  */
 static int check_limit(int err)
 {
-	return !err && timed_out ? -ETIMEDOUT : err;
+	return !err && timed_out() ? -ETIMEDOUT : err;
 }
 
 static void arm(const struct opts *o)
 {
-	timed_out = 0;
+	set_timed_out(false);
 	alarm(o->limit_s);
 }
 
@@ -963,14 +1016,15 @@ static int run_family(enum fam_id f, const struct opts *o)
 		printf("# %s: unavailable: %s: %s\n", fam_names[f], what,
 		       strerror(-err));
 		fflush(stdout);
-		return 1;
+		/* a failure only for the families asked for by name */
+		return o->fams_given;
 	}
 	/* first, while no earlier measurement's memory is being freed */
 	if (o->measure[M_MEM]) {
 		double m[3] = { 0 };
 
 		/* setup and teardown of IDLE connections: more time */
-		timed_out = 0;
+		set_timed_out(false);
 		alarm(o->limit_s + 30 + o->idle / 8);
 		err = check_limit(run_mem(f, o, m));
 		if (err) {
@@ -1054,13 +1108,14 @@ static void print_help(void)
 	printf("usage: hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES]\n"
 	       "              [-i ITERS] [-c CONNS] [-n IDLE] [-T SECS] [-q]\n"
 	       "\n"
-	       "  -F  families, comma-separated (default all):\n"
+	       "  -F  families, comma-separated (default: all that are\n"
+	       "      available here):\n"
 	       "      hyperv, vsock-hv, vsock-lo, unix, tcp\n"
 	       "  -m  measures, comma-separated (default tx,rx,rtt,conn):\n"
 	       "      tx, rx, rtt, conn, mem\n"
 	       "  -s  write sizes for tx and rx (default 4K,64K,1M; at most 4M)\n"
-	       "  -b  bytes per throughput figure (default 16M)\n"
-	       "  -i  ping-pong round trips (default 1000)\n"
+	       "  -b  bytes per throughput figure (default 16M, at most 64G)\n"
+	       "  -i  ping-pong round trips (default 1000, at most 10000000)\n"
 	       "  -c  connections for the conn rate (default 100)\n"
 	       "  -n  idle connections open at once for mem (default 1024)\n"
 	       "  -T  time limit of each measurement in seconds (default 120;\n"
@@ -1072,28 +1127,29 @@ static void print_help(void)
 	       "memory in KiB per connection.\n");
 }
 
-static int parse_size(const char *s, __u64 *v)
+/* A decimal number, with a K, M or G suffix (powers of 1024) if @units. */
+static int parse_number(const char *s, bool units, __u64 *v)
 {
+	static const char suffix[] = "kmg";
 	unsigned long long n;
+	unsigned int shift = 0;
+	const char *u;
 	char *end;
 
+	if (*s < '0' || *s > '9')	/* strtoull() takes signs and spaces */
+		return -1;
 	errno = 0;
 	n = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (errno)
 		return -1;
-	if (*end == 'k' || *end == 'K') {
-		n <<= 10;
-		end++;
-	} else if (*end == 'm' || *end == 'M') {
-		n <<= 20;
-		end++;
-	} else if (*end == 'g' || *end == 'G') {
-		n <<= 30;
+	u = *end ? strchr(suffix, tolower((unsigned char)*end)) : NULL;
+	if (units && u) {
+		shift = 10 * (u - suffix + 1);
 		end++;
 	}
-	if (*end)
+	if (*end || n > ULLONG_MAX >> shift)
 		return -1;
-	*v = n;
+	*v = n << shift;
 	return 0;
 }
 
@@ -1111,12 +1167,19 @@ static int parse_names(char *list, const char * const *names, unsigned int nr,
 			if (!strcmp(tok, names[i]))
 				break;
 		if (i == nr) {
-			fprintf(stderr, "hvperf: unknown name '%s'\n", tok);
+			fprintf(stderr, "hvperf: unknown name '%s'; one of", tok);
+			for (i = 0; i < nr; i++)
+				fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+			fprintf(stderr, "\n");
 			return -1;
 		}
 		flags[i] = true;
 	}
-	return 0;
+	for (i = 0; i < nr; i++)
+		if (flags[i])
+			return 0;
+	fprintf(stderr, "hvperf: empty list\n");
+	return -1;
 }
 
 static int parse_sizes(char *list, struct opts *o)
@@ -1127,7 +1190,7 @@ static int parse_sizes(char *list, struct opts *o)
 	o->nr_sizes = 0;
 	for (tok = strtok_r(list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (o->nr_sizes == MAX_SIZES || parse_size(tok, &v) || !v ||
+		if (o->nr_sizes == MAX_SIZES || parse_number(tok, true, &v) || !v ||
 		    v > MAX_BUF) {
 			fprintf(stderr, "hvperf: bad size '%s' (1 to 4M, at most %d)\n",
 				tok, MAX_SIZES);
@@ -1142,7 +1205,7 @@ static int parse_count(const char *s, unsigned int *out)
 {
 	__u64 v;
 
-	if (parse_size(s, &v) || !v || v > 100000000ULL) {
+	if (parse_number(s, false, &v) || !v || v > 10000000ULL) {
 		fprintf(stderr, "hvperf: bad count '%s'\n", s);
 		return -1;
 	}
@@ -1186,8 +1249,9 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'b':
-			if (parse_size(optarg, &o.bytes) || !o.bytes) {
-				fprintf(stderr, "hvperf: bad byte count '%s'\n",
+			if (parse_number(optarg, true, &o.bytes) || !o.bytes ||
+			    o.bytes > MAX_BYTES) {
+				fprintf(stderr, "hvperf: bad byte count '%s' (1 to 64G)\n",
 					optarg);
 				return EXIT_USAGE;
 			}
