@@ -625,6 +625,17 @@ void hvsim_host_close(struct hvsim_conn *c)
 }
 EXPORT_SYMBOL_GPL(hvsim_host_close);
 
+/* For a stall report: the header of a ring the host may still touch. */
+static void hvsim_ring_snapshot(const struct hvsim_ring *r, __u32 out[4])
+{
+	if (!hvsim_ring_attached(r))
+		return;
+	out[0] = READ_ONCE(r->hdr->read_index);
+	out[1] = READ_ONCE(r->hdr->write_index);
+	out[2] = READ_ONCE(r->hdr->interrupt_mask);
+	out[3] = READ_ONCE(r->hdr->pending_send_sz);
+}
+
 /**
  * hvsim_host_conn_info - state and counters of a connection
  * @c: connection
@@ -655,6 +666,11 @@ void hvsim_host_conn_info(struct hvsim_conn *c, struct hvsim_conn_info *info)
 	info->signals_from_guest = atomic64_read(&c->stats.signals_from_guest);
 	info->guest_ring_full = READ_ONCE(c->stats.guest_ring_full);
 	info->proto_errors = READ_ONCE(c->stats.proto_errors);
+
+	down_read(&c->ring_sem);
+	hvsim_ring_snapshot(&c->out, info->out_ring);
+	hvsim_ring_snapshot(&c->in, info->in_ring);
+	up_read(&c->ring_sem);
 }
 EXPORT_SYMBOL_GPL(hvsim_host_conn_info);
 

@@ -247,7 +247,9 @@ struct hvsim_connect {
  * @signals_from_guest: vmbus_setevent() calls by the guest
  * @guest_ring_full: times a host write found the guest's ring full
  * @proto_errors: guest packets that broke the protocol
- * @reserved: zero
+ * @out_ring: the guest's outbound ring header as it is now: read_index,
+ *	write_index, interrupt_mask, pending_send_sz (zero once detached)
+ * @in_ring: the same for the guest's inbound ring
  */
 struct hvsim_conn_info {
 	__u32	state;
@@ -266,7 +268,8 @@ struct hvsim_conn_info {
 	__u64	signals_from_guest;
 	__u64	guest_ring_full;
 	__u64	proto_errors;
-	__u64	reserved[4];
+	__u32	out_ring[4];
+	__u32	in_ring[4];
 };
 
 /**

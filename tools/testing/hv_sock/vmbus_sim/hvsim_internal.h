@@ -176,8 +176,7 @@ static inline struct hvsim_channel *to_hvsim_channel(struct vmbus_channel *c)
  * @recv_size: guest's inbound ring size as passed to vmbus_open()
  * @rx_lock: serialises host readers
  * @tx_lock: serialises host writers
- * @rx_pkt: packet being read, valid if @rx_left or @rx_partial
- * @rx_partial: @rx_pkt is partly consumed
+ * @rx_pkt: packet being read, valid while @rx_left
  * @rx_left: payload bytes of @rx_pkt still to read
  * @rx_pos: ring offset of the next payload byte of @rx_pkt
  * @drain_stopped: fault: the host does not read the guest's ring
@@ -212,7 +211,6 @@ struct hvsim_conn {
 	struct mutex rx_lock;		/* one host reader at a time */
 	struct mutex tx_lock;		/* one host writer at a time */
 	struct hvsim_pkt rx_pkt;
-	bool rx_partial;
 	u32 rx_left;
 	u32 rx_pos;
 	bool drain_stopped;

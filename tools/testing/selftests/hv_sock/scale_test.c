@@ -199,9 +199,28 @@ TEST_F_TIMEOUT(scale, parallel_bulk, 200)
 							    hvs_bulk_sender,
 						    &b[i][j]));
 	if (!hvs_bulk_wait(&b[0][0], NPAR * 4, 20000)) {
-		for (i = 0; i < NPAR; i++)
-			TH_LOG("pair %d: %llu %llu %llu %llu", i, b[i][0].done,
-			       b[i][1].done, b[i][2].done, b[i][3].done);
+		struct hvsim_conn_info ci;
+
+		for (i = 0; i < NPAR; i++) {
+			TH_LOG("pair %d: %llu %llu %llu %llu, ended %d%d%d%d, err %d %d %d %d",
+			       i, b[i][0].done, b[i][1].done, b[i][2].done,
+			       b[i][3].done, b[i][0].finished, b[i][1].finished,
+			       b[i][2].finished, b[i][3].finished, b[i][0].err,
+			       b[i][1].err, b[i][2].err, b[i][3].err);
+			if (hvs_host_info(self->h[i], &ci))
+				continue;
+			TH_LOG("  host in %llu/%llu/%llu out %llu/%llu/%llu full %llu",
+			       ci.bytes_from_guest, ci.pkts_from_guest,
+			       ci.signals_from_guest, ci.bytes_to_guest,
+			       ci.pkts_to_guest, ci.signals_to_guest,
+			       ci.guest_ring_full);
+			TH_LOG("  rings (rd wr mask pend): out %u %u %u %u, in %u %u %u %u",
+			       ci.out_ring[0], ci.out_ring[1], ci.out_ring[2],
+			       ci.out_ring[3], ci.in_ring[0], ci.in_ring[1],
+			       ci.in_ring[2], ci.in_ring[3]);
+		}
+		/* the guest's view: queued bytes both ways */
+		system("cat /proc/net/hv_sock >&2");
 		for (i = 0; i < NPAR; i++) {
 			hvs_host_rescind(self->h[i]);
 			shutdown(self->g[i], SHUT_RDWR);
