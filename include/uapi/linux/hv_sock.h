@@ -48,7 +48,7 @@ struct sockaddr_hv {
  * (a GUID aabbccdd-eeff-gghh-iijj-kkllmmnnoopp is stored
  * dd cc bb aa ff ee hh gg ii jj kk ll mm nn oo pp).
  */
-/* Any VM; in bind() also any service: 00000000-0000-0000-0000-000000000000 */
+/* Any VM; as bind()'s service, a random unused one: 00000000-0000-0000-0000-000000000000 */
 #define HV_GUID_WILDCARD_INIT						\
 	{ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,		\
 	  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }
