@@ -71,7 +71,7 @@ expect 2 "bad VM GUID 'nowhere'" \
 expect 2 "bad timeout" "bad timeout: exit 2" -- hvcat -t 0 1
 expect 2 "missing SERVICE" "no SERVICE: exit 2" -- hvcat
 expect 2 "-k needs -l" "-k without -l: exit 2" -- hvcat -k 1
-expect 2 "-S cannot count" "-S with -e: exit 2" -- hvcat -S -e cat -l 1
+expect 2 "-S cannot count" "-S with -e: exit 2" -- timeout 10 hvcat -S -e cat -l 1
 
 if ! modprobe hv_sock; then
 	for t in $(seq $((n + 1)) 20); do
