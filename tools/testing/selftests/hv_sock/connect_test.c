@@ -313,7 +313,7 @@ TEST_F(conn, open_fails)
 	EXPECT_EQ(before.opens_refused + 1, after.opens_refused);
 	EXPECT_EQ(-ETIMEDOUT, hvs_host_accept(self->l, 100, NULL));
 	chans = hvs_host_wait_channels(before.channels, HVS_WAIT_MS);
-	EXPECT_EQ(before.channels, chans) TH_LOG("channel leaked");
+	EXPECT_GE(before.channels, chans) TH_LOG("channel leaked");
 	/* A new socket connects. */
 	close(self->s);
 	self->s = hvs_socket(0);
@@ -405,7 +405,7 @@ TEST_F(conn, close_while_connecting)
 	close(self->l);
 	self->l = -1;
 	chans = hvs_host_wait_channels(before.channels, HVS_WAIT_MS);
-	EXPECT_EQ(before.channels, chans) TH_LOG("channel leaked");
+	EXPECT_GE(before.channels, chans) TH_LOG("channel leaked");
 }
 
 TEST_HARNESS_MAIN

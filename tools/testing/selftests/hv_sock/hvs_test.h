@@ -877,12 +877,17 @@ static inline int hvs_delayed_join(struct hvs_delayed *d)
 		hvs_host_reset_config();				\
 	} while (0)
 
-/* The simulator is back to @n channels within HVS_WAIT_MS. */
+/*
+ * The simulator is back to at most @n channels within HVS_WAIT_MS. At
+ * most: a channel an earlier test closed may still be counted in the
+ * baseline and go away meanwhile (a closed socket waits for the host's
+ * rescind in the background).
+ */
 #define EXPECT_HOST_CHANNELS(n)						\
 	do {								\
-		__u64 __n = (n);					\
+		long long __n = (n);					\
 									\
-		EXPECT_EQ(__n, hvs_host_wait_channels(__n, HVS_WAIT_MS)); \
+		EXPECT_GE(__n, hvs_host_wait_channels(__n, HVS_WAIT_MS)); \
 	} while (0)
 
 #endif /* _HVS_TEST_H */

@@ -106,7 +106,7 @@ TEST_F_TIMEOUT(scale, guest_to_host, 200)
 	EXPECT_EQ(0, ret) TH_LOG("connection %d failed", -ret - 1);
 	close(l);
 	close_all(self->g, self->h);
-	EXPECT_EQ(self->before.channels,
+	EXPECT_GE(self->before.channels,
 		  hvs_host_wait_channels(self->before.channels, 20000));
 	TH_LOG("done in %lld ms", hvs_now_ms() - t0);
 }
@@ -135,7 +135,7 @@ TEST_F_TIMEOUT(scale, host_to_guest, 200)
 	EXPECT_EQ(0, i) TH_LOG("connection %d failed", -i - 1);
 	close(s);
 	close_all(self->g, self->h);
-	EXPECT_EQ(self->before.channels,
+	EXPECT_GE(self->before.channels,
 		  hvs_host_wait_channels(self->before.channels, 20000));
 	TH_LOG("done in %lld ms", hvs_now_ms() - t0);
 }
