@@ -233,6 +233,23 @@ static bool hvsock_linger_done(struct hvsock_sock *hs)
 	return done;
 }
 
+/*
+ * Ask hvsock_chan_cb() to wake sk_sleep() once the host freed space. The
+ * caller must be on that wait queue already and check for space after
+ * this: the callback clears the bit before it looks at the ring, so a
+ * callback that finds the bit also finds us queued and sees every packet
+ * we wrote before setting it; one that comes earlier leaves the bit for
+ * the next signal, and our check sees the space it found.
+ */
+static void hvsock_want_space(struct hvsock_sock *hs)
+{
+	/* Our queue entry and packets are visible before the bit... */
+	smp_mb__before_atomic();
+	set_bit(HVSOCK_F_WANT_SPACE, &hs->flags);
+	/* ...and the bit before we read the host's read index. */
+	smp_mb__after_atomic();
+}
+
 /* SO_LINGER: wait until the host read everything we sent, or @timeo. */
 static void hvsock_linger(struct hvsock_sock *hs, long timeo)
 {
@@ -246,9 +263,7 @@ static void hvsock_linger(struct hvsock_sock *hs, long timeo)
 
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (timeo && !signal_pending(current)) {
-		set_bit(HVSOCK_F_WANT_SPACE, &hs->flags);
-		/* Set the bit before checking: see hvsock_chan_cb(). */
-		smp_mb__after_atomic();
+		hvsock_want_space(hs);
 		if (hvsock_linger_done(hs))
 			break;
 		sk_wait_event(sk, &timeo, hvsock_linger_done(hs), &wait);
@@ -738,21 +753,24 @@ static int hvsock_tx_wait(struct hvsock_sock *hs, size_t want, long *timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct sock *sk = &hs->sk;
-
-	set_bit(HVSOCK_F_WANT_SPACE, &hs->flags);
-	/* Set the bit before checking: see hvsock_chan_cb(). */
-	smp_mb__after_atomic();
-	if (hvsock_tx_wait_done(hs, want))
-		return 0;
-	if (!*timeo)
-		return -EAGAIN;
-	if (signal_pending(current))
-		return sock_intr_errno(*timeo);
+	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
+	hvsock_want_space(hs);
+	if (hvsock_tx_wait_done(hs, want))
+		goto out;
+	err = -EAGAIN;
+	if (!*timeo)
+		goto out;
+	err = sock_intr_errno(*timeo);
+	if (signal_pending(current))
+		goto out;
+
+	err = 0;
 	sk_wait_event(sk, timeo, hvsock_tx_wait_done(hs, want), &wait);
+out:
 	remove_wait_queue(sk_sleep(sk), &wait);
-	return 0;
+	return err;
 }
 
 static int hvsock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -1026,9 +1044,8 @@ static __poll_t hvsock_poll_tx(struct hvsock_sock *hs, u8 shutdown)
 		return EPOLLOUT | EPOLLWRNORM;
 
 	sk_set_bit(SOCKWQ_ASYNC_NOSPACE, &hs->sk);
-	set_bit(HVSOCK_F_WANT_SPACE, &hs->flags);
-	/* Space freed before the bit was set: see hvsock_chan_cb(). */
-	smp_mb__after_atomic();
+	/* sock_poll_wait() queued us already. */
+	hvsock_want_space(hs);
 	if (hvsock_tx_ready(hs, SIZE_MAX))
 		return EPOLLOUT | EPOLLWRNORM;
 	return 0;

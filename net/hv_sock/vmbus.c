@@ -47,11 +47,20 @@ static void hvsock_chan_cb(void *ctx)
 	if (hv_get_bytes_to_read(&chan->inbound))
 		sk->sk_data_ready(sk);
 
-	if (test_bit(HVSOCK_F_WANT_SPACE, &hs->flags) &&
-	    hvsock_tx_free(&chan->outbound, READ_ONCE(hs->tx_wr)) >
-	    (int)READ_ONCE(hs->tx_pending) &&
-	    test_and_clear_bit(HVSOCK_F_WANT_SPACE, &hs->flags))
+	/*
+	 * Take the bit before reading the ring (see hvsock_want_space()):
+	 * reading first could see the space as it was before the waiter's
+	 * last packet, clear the bit, and leave the waiter asleep with no
+	 * one left to wake it. Not enough space yet: wait for the next
+	 * signal, which comes when the free space crosses tx_pending.
+	 */
+	if (!test_and_clear_bit(HVSOCK_F_WANT_SPACE, &hs->flags))
+		return;
+	if (hvsock_tx_free(&chan->outbound, READ_ONCE(hs->tx_wr)) >
+	    (int)READ_ONCE(hs->tx_pending))
 		sk->sk_write_space(sk);
+	else
+		set_bit(HVSOCK_F_WANT_SPACE, &hs->flags);
 }
 
 /*
