@@ -10,11 +10,6 @@
 
 . "$(dirname "$0")/tap.sh"
 
-here=$(dirname "$(readlink -f "$0")")
-PATH=$PATH:$here:/run-dir
-export PATH
-
-KSFT_SKIP=4
 out=$(mktemp -d)
 # Services of this test ("hvcat" in ASCII in the last group)
 SVC_ECHO=4a7c0001-5c3e-4d1f-9a2b-687663617401

@@ -5,6 +5,11 @@
 
 n=0
 fails=0
+KSFT_SKIP=4
+
+# The tools under test sit next to the tests, or in /run-dir.
+PATH=$PATH:$(dirname "$(readlink -f "$0")"):/run-dir
+export PATH
 
 # ok STATUS DESCRIPTION: the next test point, passed when STATUS is 0
 ok() {
