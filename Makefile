@@ -125,7 +125,7 @@ htmldocs: tree
 selftests: test-kernel
 	@echo "== building the kselftests"
 	@mkdir -p $(B)/selftests
-	@$(MAKE) -C $(KSRC)/$(SELFTESTS) OUTPUT=$(B)/selftests \
+	@$(TOOLS_LOCK) $(MAKE) -C $(KSRC)/$(SELFTESTS) OUTPUT=$(B)/selftests \
 		KHDR_INCLUDES="-isystem $(HDR)/include" CC="gcc -static" >/dev/null
 	@cp $(KSRC)/$(SELFTESTS)/*.sh $(B)/selftests/ 2>/dev/null || true
 	@find $(B)/selftests -maxdepth 1 -type f -perm -u+x -printf '%f\n' | \
@@ -135,12 +135,16 @@ selftests: test-kernel
 # Host-side and guest tools for the VM, static, into $(STAGE)/bin.
 guest-tools: modules
 	@mkdir -p $(STAGE)/bin
-	@CFLAGS="-O2 -isystem $(HDR)/include" $(MAKE) -s -C $(KSRC)/$(EXTMOD_SRC)/hvhost \
+	@CFLAGS="-O2 -isystem $(HDR)/include" $(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/$(EXTMOD_SRC)/hvhost \
 		OUTPUT=$(STAGE)/bin
-	@$(MAKE) -s -C $(KSRC)/tools/hv_sock OUTPUT=$(STAGE)/bin CC="gcc -static" \
+	@$(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/tools/hv_sock OUTPUT=$(STAGE)/bin CC="gcc -static" \
 		KHDR_INCLUDES="-isystem $(HDR)/include" >/dev/null
 
-INITRD		:= $(B)/initramfs.cpio.gz
+# INITRD and VMLOG may be set per invocation, so that several vm-runs of
+# one checkout do not overwrite each other's initramfs and console log.
+INITRD		?= $(B)/initramfs.cpio.gz
+VMLOG		?= $(B)/vm-run.log
+TOOLS_LOCK	:= flock $(B)/.lock-tools
 
 initramfs: modules selftests guest-tools
 	@$(VMDIR)/mkinitramfs.sh $(STAGE) $(B)/selftests $(INITRD) \
@@ -149,7 +153,7 @@ initramfs: modules selftests guest-tools
 
 vm-run: initramfs
 	@$(VMDIR)/run-vm.sh $(KTEST)/arch/x86/boot/bzImage $(INITRD) \
-		$(TIMEOUT) $(B)/vm-run.log
+		$(TIMEOUT) $(VMLOG)
 
 check:
 	@$(VMDIR)/check.sh
