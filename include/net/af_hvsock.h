@@ -8,6 +8,7 @@
 
 #include <linux/hyperv.h>
 #include <linux/list.h>
+#include <linux/seqlock.h>
 #include <linux/uuid.h>
 #include <linux/workqueue.h>
 #include <net/sock.h>
@@ -83,12 +84,15 @@ static_assert(HVSOCK_TX_PKT_MAX <= HVSOCK_MTU);
  * @next: ring offset of the first packet not parsed yet
  * @off: ring offset of the next payload byte to deliver
  * @left: payload bytes of the current packet not delivered yet
+ * @seq: lets poll() and /proc read @pub, @next and @left as one snapshot
  *
  * Offsets are relative to the ring data area. The host's read index only
  * moves in whole packets, so a partly read packet stays on the ring and
- * is published once it is consumed.
+ * is published once it is consumed. The reader moves the cursor under the
+ * socket lock; lockless readers use hvsock_rx_scan().
  */
 struct hvsock_rx {
+	seqcount_t seq;
 	u32 pub;
 	u32 cur;
 	u32 next;
@@ -113,7 +117,7 @@ enum {
 	HVSOCK_F_BOUND,		/* in the bind table under local_srv */
 	HVSOCK_F_AUTOBIND,	/* bound by connect(), not by the user */
 	HVSOCK_F_CONNECTED,	/* was connected: the peer is known */
-	HVSOCK_F_OPEN,		/* vmbus_open() succeeded, until remove() */
+	HVSOCK_F_OPEN,		/* @chan is ours, from vmbus_open() to remove() */
 	HVSOCK_F_CLOSED,	/* vmbus_close() done */
 	HVSOCK_F_RESCINDED,	/* the host rescinded the channel */
 	HVSOCK_F_UNREG,		/* device unregistration started or done */
@@ -142,13 +146,16 @@ enum {
  * @rx: receive cursor, under the socket lock
  * @connect_work: fails a connect the host never answered
  * @close_work: closes and unregisters the channel after release
+ * @rescind_work: handles the host's rescind of @chan
  *
  * Lifetime: the socket holds one reference for its user (or, before
  * accept(), for the listener's queue), the opened channel holds another
- * until hvsock_remove(), and each queued @connect_work and @close_work
- * holds one. @chan is valid while HVSOCK_F_OPEN is set, the rings behind
- * it while hvsock_ring_ok(): checked under the socket lock or, for
- * lockless readers, under rcu_read_lock().
+ * until hvsock_remove(), and each queued @connect_work, @close_work and
+ * @rescind_work holds one. @chan is valid while HVSOCK_F_OPEN is set; its
+ * rings only while hvsock_ring_ok(), which turns false for good once the
+ * connection is reset or closed: every ring access goes through
+ * hvsock_live_chan(), under the socket lock or, for lockless readers,
+ * under rcu_read_lock().
  */
 struct hvsock_sock {
 	struct sock		sk;
@@ -168,6 +175,7 @@ struct hvsock_sock {
 	struct hvsock_rx	rx;
 	struct delayed_work	connect_work;
 	struct delayed_work	close_work;
+	struct work_struct	rescind_work;
 };
 
 static inline struct hvsock_sock *hvsock_sk(const struct sock *sk)
@@ -191,19 +199,37 @@ static inline int hvsock_state(const struct sock *sk)
 	return smp_load_acquire(&sk->sk_state);
 }
 
-/* The inbound ring may be read: open, not closed, not reset. */
+/* The rings may be used: open, not closed, not reset. */
 static inline bool hvsock_ring_ok(const struct hvsock_sock *hs)
 {
-	unsigned long f = READ_ONCE(hs->flags);
+	/* Pairs with hvsock_chan_open(): @chan is set before OPEN. */
+	unsigned long f = smp_load_acquire(&hs->flags);
 
 	return (f & BIT(HVSOCK_F_OPEN)) &&
 	       !(f & (BIT(HVSOCK_F_CLOSED) | BIT(HVSOCK_F_RESET)));
+}
+
+/**
+ * hvsock_live_chan() - the channel, if its rings may be used
+ * @hs: the socket, locked or inside rcu_read_lock()
+ *
+ * Return: the channel, or NULL once the connection is reset or its
+ * channel closed; after that nothing may touch the rings again.
+ */
+static inline struct vmbus_channel *
+hvsock_live_chan(const struct hvsock_sock *hs)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held() &&
+			 !lockdep_sock_is_held(&hs->sk),
+			 "hv_sock: rings used without the socket lock or RCU");
+	return hvsock_ring_ok(hs) ? READ_ONCE(hs->chan) : NULL;
 }
 
 /* af_hvsock.c */
 extern struct proto hvsock_proto;
 extern struct workqueue_struct *hvsock_wq;
 int hvsock_addr_validate(const struct sockaddr_hv *addr, int addr_len);
+bool hvsock_srv_is_reserved(const guid_t *srv);
 struct hvsock_sock *hvsock_alloc(struct sock *parent, int kern);
 void hvsock_peer_gone(struct hvsock_sock *hs);
 void hvsock_reset(struct hvsock_sock *hs, const char *why);
@@ -211,6 +237,7 @@ void hvsock_close_work(struct work_struct *work);
 void hvsock_connect_work(struct work_struct *work);
 void hvsock_connect_cancel(struct hvsock_sock *hs);
 void hvsock_connect_failed(struct hvsock_sock *hs, int err);
+void hvsock_rescind_work(struct work_struct *work);
 
 /* table.c */
 extern spinlock_t hvsock_table_lock;
@@ -242,6 +269,8 @@ int hvsock_rx_scan(const struct hv_ring_buffer_info *rbi,
 		   const struct hvsock_rx *rx, u32 *bytes, bool *fin);
 bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi,
 		       struct hvsock_rx *rx);
+bool hvsock_rx_pending(const struct hv_ring_buffer_info *rbi,
+		       const struct hvsock_rx *rx);
 int hvsock_tx_init(const struct hv_ring_buffer_info *rbi, u32 *wr);
 int hvsock_tx_room(const struct hv_ring_buffer_info *rbi, u32 wr, u32 mtu);
 int hvsock_tx_queued(const struct hv_ring_buffer_info *rbi, u32 wr);

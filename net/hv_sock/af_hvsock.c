@@ -33,6 +33,7 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/sockios.h>
+#include <linux/unaligned.h>
 #include <asm/ioctls.h>
 #include <net/af_hvsock.h>
 #include <net/net_namespace.h>
@@ -72,6 +73,29 @@ int hvsock_addr_validate(const struct sockaddr_hv *addr, int addr_len)
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_addr_validate);
 
+/* The highest AF_VSOCK port reserved to CAP_NET_BIND_SERVICE, as there. */
+#define HVSOCK_LAST_RESERVED_PORT	1023
+
+/**
+ * hvsock_srv_is_reserved() - is a service GUID a privileged one?
+ * @srv: the service GUID
+ *
+ * A GUID of the AF_VSOCK template names the same host service as that
+ * vsock port: binding it below 1024 needs CAP_NET_BIND_SERVICE here just
+ * as binding the port does in AF_VSOCK. Random GUIDs (version 4) never
+ * match the template (version 1), so autobinding never picks one.
+ *
+ * Return: true if binding @srv needs CAP_NET_BIND_SERVICE.
+ */
+bool hvsock_srv_is_reserved(const guid_t *srv)
+{
+	static const u8 tmpl[16] = HV_GUID_VSOCK_TEMPLATE_INIT;
+
+	return !memcmp(srv->b + 4, tmpl + 4, sizeof(tmpl) - 4) &&
+	       get_unaligned_le32(srv->b) <= HVSOCK_LAST_RESERVED_PORT;
+}
+EXPORT_SYMBOL_IF_KUNIT(hvsock_srv_is_reserved);
+
 /*
  * In a guest the only local VM is "this one", which a guest can only name
  * with the wildcard; the only remote VM is the host.
@@ -104,6 +128,7 @@ static void hvsock_init_sk(struct hvsock_sock *hs)
 	INIT_LIST_HEAD(&hs->accept_node);
 	INIT_DELAYED_WORK(&hs->connect_work, hvsock_connect_work);
 	INIT_DELAYED_WORK(&hs->close_work, hvsock_close_work);
+	INIT_WORK(&hs->rescind_work, hvsock_rescind_work);
 	hs->connect_timeout = HVSOCK_CONNECT_TIMEOUT_DEFAULT;
 	sk->sk_destruct = hvsock_sk_destruct;
 	/* Informational only: the rings have a fixed size. */
@@ -150,25 +175,20 @@ struct hvsock_sock *hvsock_alloc(struct sock *parent, int kern)
 
 /* ---- teardown ------------------------------------------------------- */
 
-static void hvsock_kick(struct hvsock_sock *hs)
-{
-	vmbus_setevent(hs->chan);
-}
-
 /* Send the FIN once, if the channel can still carry it. */
 static void hvsock_send_fin(struct hvsock_sock *hs)
 {
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	bool kick;
 
-	if (!hvsock_ring_ok(hs) || test_bit(HVSOCK_F_RESCINDED, &hs->flags) ||
+	if (!chan || test_bit(HVSOCK_F_RESCINDED, &hs->flags) ||
 	    test_and_set_bit(HVSOCK_F_FIN_SENT, &hs->flags))
 		return;
 	/* hvsock_tx_room() always leaves room for it. */
-	if (hvsock_pkt_write(&hs->chan->outbound, &hs->tx_wr, NULL, 0,
-			     &kick) < 0)
+	if (hvsock_pkt_write(&chan->outbound, &hs->tx_wr, NULL, 0, &kick) < 0)
 		return;
 	if (kick)
-		hvsock_kick(hs);
+		vmbus_setevent(chan);
 }
 
 /**
@@ -181,17 +201,20 @@ static void hvsock_send_fin(struct hvsock_sock *hs)
  */
 void hvsock_peer_gone(struct hvsock_sock *hs)
 {
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	struct sock *sk = &hs->sk;
 
-	if (hvsock_ring_ok(hs) &&
-	    hvsock_tx_queued(&hs->chan->outbound, hs->tx_wr) > 0)
+	if (chan && hvsock_tx_queued(&chan->outbound, hs->tx_wr) > 0)
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	sock_set_flag(sk, SOCK_DONE);
 	hvsock_set_state(sk, TCP_CLOSE);
 	sk->sk_state_change(sk);
+	/* As tcp_fin() and tcp_reset(): SIGIO for O_ASYNC owners. */
 	if (sk->sk_err)
 		sk_error_report(sk);
+	else
+		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 }
 
 /**
@@ -222,13 +245,14 @@ void hvsock_reset(struct hvsock_sock *hs, const char *why)
 /* Also called without the socket lock: see hvsock_rx_ready(). */
 static bool hvsock_linger_done(struct hvsock_sock *hs)
 {
+	struct vmbus_channel *chan;
 	bool done = true;
 
 	rcu_read_lock();
-	if (hvsock_ring_ok(hs) && !test_bit(HVSOCK_F_RESCINDED, &hs->flags))
-		done = hvsock_tx_free(&hs->chan->outbound,
-				      READ_ONCE(hs->tx_wr)) ==
-		       (int)hs->chan->outbound.ring_datasize;
+	chan = hvsock_live_chan(hs);
+	if (chan && !test_bit(HVSOCK_F_RESCINDED, &hs->flags))
+		done = hvsock_tx_free(&chan->outbound, READ_ONCE(hs->tx_wr)) ==
+		       (int)chan->outbound.ring_datasize;
 	rcu_read_unlock();
 	return done;
 }
@@ -250,13 +274,19 @@ static void hvsock_want_space(struct hvsock_sock *hs)
 	smp_mb__after_atomic();
 }
 
-/* SO_LINGER: wait until the host read everything we sent, or @timeo. */
+/*
+ * SO_LINGER: wait until the host read everything we sent, or @timeo.
+ * Only for a live channel: a reset or rescinded connection has nothing
+ * left to deliver, and its rings may be gone.
+ */
 static void hvsock_linger(struct hvsock_sock *hs, long timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	struct vmbus_channel *chan = hs->chan;
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	struct sock *sk = &hs->sk;
 
+	if (!chan || hvsock_linger_done(hs))
+		return;
 	/* The host signals once the ring is completely free. */
 	WRITE_ONCE(hs->tx_pending, chan->outbound.ring_datasize - 1);
 	set_channel_pending_send_size(chan, hs->tx_pending);
@@ -309,12 +339,13 @@ void hvsock_connect_cancel(struct hvsock_sock *hs)
 /* Data the host sent that nobody read; caller holds the socket lock. */
 static bool hvsock_unread_data(struct hvsock_sock *hs)
 {
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	u32 bytes = 0;
 	bool fin;
 
-	if (!hvsock_ring_ok(hs) || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
 		return false;
-	hvsock_rx_scan(&hs->chan->inbound, &hs->rx, &bytes, &fin);
+	hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin);
 	return bytes > 0;
 }
 
@@ -344,9 +375,11 @@ static void hvsock_close_sk(struct hvsock_sock *hs, bool abort)
 	if ((sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) ||
 	    hvsock_unread_data(hs))
 		abort = true;
-	if (!abort && test_bit(HVSOCK_F_OPEN, &hs->flags)) {
+	if (!abort) {
 		hvsock_send_fin(hs);
-		if (sock_flag(sk, SOCK_LINGER))
+		/* As inet_release(): an exiting task never lingers. */
+		if (sock_flag(sk, SOCK_LINGER) &&
+		    !(current->flags & PF_EXITING))
 			hvsock_linger(hs, sk->sk_lingertime);
 	}
 
@@ -397,6 +430,9 @@ static int hvsock_bind(struct socket *sock, struct sockaddr *uaddr,
 	import_guid(&srv, addr->shv_service_id);
 	if (!hvsock_vm_is_local(&vm))
 		return -EADDRNOTAVAIL;
+	/* As vsock_bind(): the whole guest shares one service space. */
+	if (hvsock_srv_is_reserved(&srv) && !capable(CAP_NET_BIND_SERVICE))
+		return -EACCES;
 
 	lock_sock(sk);
 	if (test_bit(HVSOCK_F_BOUND, &hs->flags) ||
@@ -422,10 +458,12 @@ static int hvsock_getname(struct socket *sock, struct sockaddr *uaddr,
 	lock_sock(sk);
 	if (peer) {
 		/*
-		 * The peer stays known after the host closed, as in TCP's
-		 * CLOSE_WAIT; the host is always the parent partition.
+		 * As inet_getname(): the peer stays known after the host's
+		 * FIN (CLOSE_WAIT), not once the connection is gone (a
+		 * rescind or reset). The host is always the parent partition.
 		 */
-		if (!test_bit(HVSOCK_F_CONNECTED, &hs->flags)) {
+		if (!test_bit(HVSOCK_F_CONNECTED, &hs->flags) ||
+		    sk->sk_state == TCP_CLOSE) {
 			err = -ENOTCONN;
 			goto out;
 		}
@@ -498,6 +536,8 @@ void hvsock_connect_failed(struct hvsock_sock *hs, int err)
 
 	hvsock_drop_autobind(hs);
 	WRITE_ONCE(sk->sk_err, err);
+	/* As tcp_done(): poll() then reports EPOLLIN | EPOLLRDHUP too. */
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	hvsock_set_state(sk, TCP_CLOSE);
 	sk_error_report(sk);
 }
@@ -526,6 +566,7 @@ static int hvsock_start_connect(struct hvsock_sock *hs,
 
 	hs->remote_srv = srv;
 	WRITE_ONCE(sk->sk_err, 0);
+	WRITE_ONCE(sk->sk_shutdown, 0);
 	err = vmbus_send_tl_connect_request(&hs->local_srv, &hs->remote_srv);
 	if (err) {
 		hvsock_drop_autobind(hs);
@@ -587,8 +628,13 @@ static int hvsock_connect(struct socket *sock, struct sockaddr *uaddr,
 		err = -EALREADY;
 		break;
 	case SS_UNCONNECTED:
+		/*
+		 * A socket that had a connection keeps its channel until it
+		 * is released, so it cannot start another one.
+		 */
 		err = -EISCONN;
-		if (sk->sk_state != TCP_CLOSE)
+		if (sk->sk_state != TCP_CLOSE ||
+		    test_bit(HVSOCK_F_CONNECTED, &hvsock_sk(sk)->flags))
 			goto out;
 		err = hvsock_start_connect(hvsock_sk(sk), addr);
 		if (err)
@@ -610,9 +656,11 @@ static int hvsock_connect(struct socket *sock, struct sockaddr *uaddr,
 		}
 	}
 
-	/* Refused, timed out or aborted; not: connected, then closed. */
-	if (sk->sk_state == TCP_CLOSE &&
-	    !test_bit(HVSOCK_F_CONNECTED, &hvsock_sk(sk)->flags)) {
+	/*
+	 * Refused, timed out, aborted, or connected and already gone again:
+	 * as inet_stream_connect(), the error or ECONNABORTED.
+	 */
+	if (sk->sk_state == TCP_CLOSE) {
 		err = sock_error(sk) ? : -ECONNABORTED;
 		sock->state = SS_UNCONNECTED;
 		goto out;
@@ -721,13 +769,15 @@ out:
  */
 static bool hvsock_tx_ready(struct hvsock_sock *hs, size_t want)
 {
+	struct vmbus_channel *chan;
 	bool ready = true;
 	int room;
 
 	rcu_read_lock();
-	if (hvsock_ring_ok(hs)) {
-		room = hvsock_tx_room(&hs->chan->outbound,
-				      READ_ONCE(hs->tx_wr), hs->send_mtu);
+	chan = hvsock_live_chan(hs);
+	if (chan) {
+		room = hvsock_tx_room(&chan->outbound, READ_ONCE(hs->tx_wr),
+				      hs->send_mtu);
 		ready = room < 0 ||
 			room >= min3(want, (size_t)HVSOCK_TX_MIN,
 				     (size_t)hs->send_mtu);
@@ -756,6 +806,8 @@ static int hvsock_tx_wait(struct hvsock_sock *hs, size_t want, long *timeo)
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
+	/* As sk_stream_wait_memory(): SIGIO when space returns. */
+	sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 	hvsock_want_space(hs);
 	if (hvsock_tx_wait_done(hs, want))
 		goto out;
@@ -777,6 +829,7 @@ static int hvsock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	struct sock *sk = sock->sk;
 	struct hvsock_sock *hs = hvsock_sk(sk);
+	struct vmbus_channel *chan;
 	size_t sent = 0;
 	long timeo;
 	int err, n;
@@ -802,15 +855,14 @@ static int hvsock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 	for (;;) {
 		err = -EPIPE;
+		chan = hvsock_live_chan(hs);
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN) ||
-		    !((1 << sk->sk_state) & HVSOCK_CONNECTED_STATES) ||
-		    !hvsock_ring_ok(hs))
+		    !((1 << sk->sk_state) & HVSOCK_CONNECTED_STATES) || !chan)
 			goto out_err;
 		if (sent == len)
 			break;
 
-		n = hvsock_tx_room(&hs->chan->outbound, hs->tx_wr,
-				   hs->send_mtu);
+		n = hvsock_tx_room(&chan->outbound, hs->tx_wr, hs->send_mtu);
 		if (n < 0) {
 			hvsock_reset(hs, "bad ring index");
 			continue;
@@ -823,11 +875,11 @@ static int hvsock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			continue;
 		}
 
-		n = hvsock_pkt_write(&hs->chan->outbound, &hs->tx_wr,
+		n = hvsock_pkt_write(&chan->outbound, &hs->tx_wr,
 				     &msg->msg_iter, min_t(size_t, n, len - sent),
 				     &kick);
 		if (kick)
-			hvsock_kick(hs);
+			vmbus_setevent(chan);
 		if (n == -EFAULT) {
 			err = n;
 			goto out_err;
@@ -879,12 +931,14 @@ static void hvsock_got_fin(struct hvsock_sock *hs)
  */
 static bool hvsock_rx_ready(struct hvsock_sock *hs)
 {
+	struct vmbus_channel *chan;
 	bool ready = false, fin;
 	u32 bytes;
 
 	rcu_read_lock();
-	if (hvsock_ring_ok(hs) && !test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
-		ready = hvsock_rx_scan(&hs->chan->inbound, &hs->rx, &bytes,
+	chan = hvsock_live_chan(hs);
+	if (chan && !test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+		ready = hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes,
 				       &fin) || bytes || fin;
 	rcu_read_unlock();
 	return ready;
@@ -901,6 +955,63 @@ static bool hvsock_rx_wait_done(struct hvsock_sock *hs)
 }
 
 /*
+ * One pass of recvmsg() over the inbound ring: copy what is there (or,
+ * with MSG_TRUNC, discard it, as TCP does), give consumed packets back to
+ * the host, and turn a malformed packet into a reset. @done bytes were
+ * copied by earlier passes. Sets @fin when the pass reached the FIN.
+ *
+ * Return: bytes copied or discarded, or -EFAULT.
+ */
+static int hvsock_recv_pass(struct hvsock_sock *hs, struct msghdr *msg,
+			    size_t len, size_t done, int flags, bool *fin)
+{
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
+	struct iov_iter *to = flags & MSG_TRUNC ? NULL : &msg->msg_iter;
+	bool peek = flags & MSG_PEEK;
+	struct hvsock_rx tmp, *rx = &hs->rx;
+	int n;
+
+	*fin = false;
+	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+		return 0;
+	if (peek) {
+		tmp = hs->rx;
+		rx = &tmp;
+	}
+	n = hvsock_rx_pull(&chan->inbound, rx, to, len, peek ? done : 0, fin);
+	if (!peek && hvsock_rx_publish(&chan->inbound, rx))
+		vmbus_setevent(chan);
+	if (n == -EBADMSG) {
+		hvsock_reset(hs, "malformed packet");
+		return 0;
+	}
+	if (n >= 0 && *fin && !peek)
+		hvsock_got_fin(hs);
+	return n;
+}
+
+/*
+ * The host signals nothing it writes while the ring holds packets we have
+ * not given back, so a poller or second reader that looked while we were
+ * reading may have seen an empty ring and must be woken by us now.
+ */
+static void hvsock_rx_wake_others(struct hvsock_sock *hs)
+{
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
+	struct sock *sk = &hs->sk;
+	struct socket_wq *wq;
+
+	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags) ||
+	    !hvsock_rx_pending(&chan->inbound, &hs->rx))
+		return;
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLIN | EPOLLRDNORM);
+	rcu_read_unlock();
+}
+
+/*
  * recvmsg() follows tcp_recvmsg(): data first, then EOF or the error;
  * it blocks until SO_RCVLOWAT (or, with MSG_WAITALL, all) bytes arrived.
  * It only ever sleeps on an inbound ring it emptied, so the host signals
@@ -914,7 +1025,6 @@ static int hvsock_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	struct sock *sk = sock->sk;
 	struct hvsock_sock *hs = hvsock_sk(sk);
 	bool peek = flags & MSG_PEEK;
-	struct hvsock_rx tmp, *rx;
 	int copied = 0, target, n;
 	bool fin = false;
 	long timeo;
@@ -934,34 +1044,13 @@ static int hvsock_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	target = peek ? 1 : sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 
 	for (;;) {
-		if (hvsock_ring_ok(hs) &&
-		    !test_bit(HVSOCK_F_PEER_FIN, &hs->flags)) {
-			struct hv_ring_buffer_info *rbi = &hs->chan->inbound;
-
-			if (peek) {
-				tmp = hs->rx;
-				rx = &tmp;
-			} else {
-				rx = &hs->rx;
-			}
-			n = hvsock_rx_pull(rbi, rx, &msg->msg_iter,
-					   len - copied, peek ? copied : 0,
-					   &fin);
-			if (!peek && hvsock_rx_publish(rbi, rx))
-				hvsock_kick(hs);
-			if (n == -EFAULT) {
-				if (!copied)
-					copied = n;
-				break;
-			}
-			if (n == -EBADMSG) {
-				hvsock_reset(hs, "malformed packet");
-			} else {
-				copied += n;
-				if (fin && !peek)
-					hvsock_got_fin(hs);
-			}
+		n = hvsock_recv_pass(hs, msg, len - copied, copied, flags, &fin);
+		if (n < 0) {
+			if (!copied)
+				copied = n;
+			break;
 		}
+		copied += n;
 
 		if (copied >= target)
 			break;
@@ -1001,6 +1090,8 @@ static int hvsock_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		sk_wait_event(sk, &timeo, hvsock_rx_wait_done(hs), &wait);
 		remove_wait_queue(sk_sleep(sk), &wait);
 	}
+	if (!peek)
+		hvsock_rx_wake_others(hs);
 out:
 	release_sock(sk);
 	return copied;
@@ -1012,23 +1103,23 @@ out:
  * The inbound side of poll(), under rcu_read_lock(). Readable as soon as
  * one byte is: a poller waiting for SO_RCVLOWAT bytes while fewer sit on
  * the ring would never be woken, since the host signals only an empty
- * ring. A malformed packet is an error already, which the next recvmsg()
- * turns into the reset.
+ * ring. A malformed packet is readable too: the next recvmsg() turns it
+ * into the reset and its ECONNRESET, as TCP reports EPOLLERR only with
+ * the error that SO_ERROR reads.
  */
 static __poll_t hvsock_poll_rx(struct hvsock_sock *hs, u8 shutdown)
 {
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	u32 bytes;
 	bool fin;
 
-	if (!hvsock_ring_ok(hs) || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
 		return 0;
-	switch (hvsock_rx_scan(&hs->chan->inbound, &hs->rx, &bytes, &fin)) {
+	switch (hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin)) {
 	case 0:
 		break;
-	case -EAGAIN:	/* a reader is at work */
+	default:	/* a reader is at work, or a malformed packet */
 		return EPOLLIN | EPOLLRDNORM;
-	default:
-		return EPOLLIN | EPOLLRDNORM | EPOLLERR;
 	}
 	/* The FIN is on the ring: TCP would have seen it. */
 	if (fin)
@@ -1091,8 +1182,9 @@ static int hvsock_ioctl(struct socket *sock, unsigned int cmd,
 {
 	struct sock *sk = sock->sk;
 	struct hvsock_sock *hs = hvsock_sk(sk);
+	struct vmbus_channel *chan;
+	u32 bytes = 0;
 	int answ = 0;
-	u32 bytes;
 	bool fin;
 
 	switch (cmd) {
@@ -1108,16 +1200,16 @@ static int hvsock_ioctl(struct socket *sock, unsigned int cmd,
 		release_sock(sk);
 		return -EINVAL;
 	}
-	if (hvsock_ring_ok(hs)) {
+	chan = hvsock_live_chan(hs);
+	if (chan) {
 		if (cmd == SIOCINQ) {
 			if (!test_bit(HVSOCK_F_PEER_FIN, &hs->flags)) {
-				hvsock_rx_scan(&hs->chan->inbound, &hs->rx,
+				hvsock_rx_scan(&chan->inbound, &hs->rx,
 					       &bytes, &fin);
 				answ = min_t(u32, bytes, INT_MAX);
 			}
 		} else {
-			answ = hvsock_tx_queued(&hs->chan->outbound,
-						hs->tx_wr);
+			answ = hvsock_tx_queued(&chan->outbound, hs->tx_wr);
 		}
 	}
 	release_sock(sk);
@@ -1308,7 +1400,12 @@ static int __init hvsock_init(void)
 		return err;
 
 	err = -ENOMEM;
-	hvsock_wq = alloc_workqueue("hv_sock", 0, 0);
+	/*
+	 * Freezable: a close or rescind left over when VMBus rescinds every
+	 * hvsock channel for hibernation runs after the resume, as the
+	 * applications' own closes of those sockets do.
+	 */
+	hvsock_wq = alloc_workqueue("hv_sock", WQ_FREEZABLE, 0);
 	if (!hvsock_wq)
 		goto err_proto;
 

@@ -33,6 +33,7 @@ static void hvsock_seq_stop(struct seq_file *seq, void *v)
 
 static int hvsock_seq_show(struct seq_file *seq, void *v)
 {
+	struct vmbus_channel *chan;
 	struct hvsock_sock *hs;
 	u32 rxq = 0, txq = 0;
 	struct sock *sk;
@@ -47,11 +48,11 @@ static int hvsock_seq_show(struct seq_file *seq, void *v)
 	sk = &hs->sk;
 	/* hvsock_chan_close() waits for us before it frees the rings. */
 	rcu_read_lock();
-	if (hvsock_ring_ok(hs)) {
+	chan = hvsock_live_chan(hs);
+	if (chan) {
 		if (!test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
-			hvsock_rx_scan(&hs->chan->inbound, &hs->rx, &rxq, &fin);
-		txq = hvsock_tx_queued(&hs->chan->outbound,
-				       READ_ONCE(hs->tx_wr));
+			hvsock_rx_scan(&chan->inbound, &hs->rx, &rxq, &fin);
+		txq = hvsock_tx_queued(&chan->outbound, READ_ONCE(hs->tx_wr));
 	}
 	rcu_read_unlock();
 

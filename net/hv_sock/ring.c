@@ -14,10 +14,11 @@
  * the host is left to the caller, which owns the channel.
  *
  * Callers serialise with the socket lock, except hvsock_rx_scan(), which
- * poll() calls locklessly: it may see a cursor that a reader is moving,
- * and then miscounts, but every offset it derives is still checked, so
- * the worst outcome is a readiness report that the racing reader makes
- * stale anyway.
+ * poll() and /proc call locklessly. It reads the receive cursor through
+ * its seqcount, so it never mistakes a cursor caught half way through a
+ * move for "nothing to read": poll() would then sleep with a partly read
+ * packet on the ring, and the host, which signals only a ring going from
+ * empty to non-empty, would never wake it.
  */
 
 #include <linux/hyperv.h>
@@ -78,6 +79,7 @@ static void ring_write(struct hv_ring_buffer_info *rbi, u32 pos,
 		memcpy(base, src + first, len - first);
 }
 
+/* A NULL @to discards the bytes (MSG_TRUNC). */
 static size_t ring_copy_to_iter(const struct hv_ring_buffer_info *rbi,
 				u32 pos, u32 len, struct iov_iter *to)
 {
@@ -85,6 +87,8 @@ static size_t ring_copy_to_iter(const struct hv_ring_buffer_info *rbi,
 	u32 first = min(len, rbi->ring_datasize - pos);
 	size_t n;
 
+	if (!to)
+		return len;
 	n = copy_to_iter(base + pos, first, to);
 	if (n < first || len == first)
 		return n;
@@ -117,6 +121,7 @@ int hvsock_rx_init(const struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 
 	if (!ring_index_ok(rbi, rd))
 		return -EBADMSG;
+	seqcount_init(&rx->seq);
 	rx->pub = rd;
 	rx->cur = rd;
 	rx->next = rd;
@@ -125,6 +130,21 @@ int hvsock_rx_init(const struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_init);
+
+/*
+ * Move the fields lockless readers look at. The seqcount's writers are
+ * serialised by the socket lock; the section is a few stores, so readers
+ * never spin for long.
+ */
+static void rx_move(struct hvsock_rx *rx, u32 next, u32 left)
+{
+	preempt_disable();
+	write_seqcount_begin(&rx->seq);
+	rx->next = next;
+	rx->left = left;
+	write_seqcount_end(&rx->seq);
+	preempt_enable();
+}
 
 /**
  * hvsock_rx_avail() - published bytes not parsed yet
@@ -209,7 +229,7 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_pkt_parse);
  * hvsock_rx_pull() - copy received payload out of the inbound ring
  * @rbi: the inbound ring
  * @rx: the cursor; advanced past what was copied or skipped
- * @to: destination
+ * @to: destination, or NULL to discard the bytes (MSG_TRUNC)
  * @len: at most this many bytes are copied
  * @skip: payload bytes to pass over first (MSG_PEEK at an offset)
  * @fin: set when the host's FIN was reached; @rx is then past it
@@ -243,15 +263,13 @@ int hvsock_rx_pull(const struct hv_ring_buffer_info *rbi,
 			/* Deliver what came before; the next call fails. */
 			if (err)
 				return copied ? copied : err;
-			/* next and left are read locklessly by poll(). */
 			rx->cur = rx->next;
-			WRITE_ONCE(rx->next, pkt.next);
+			rx->off = pkt.data_off;
+			rx_move(rx, pkt.next, pkt.data_len);
 			if (!pkt.data_len) {
 				*fin = true;
 				break;
 			}
-			rx->off = pkt.data_off;
-			WRITE_ONCE(rx->left, pkt.data_len);
 		}
 		if (skip) {
 			n = min_t(size_t, skip, rx->left);
@@ -262,12 +280,12 @@ int hvsock_rx_pull(const struct hv_ring_buffer_info *rbi,
 			copied += c;
 			if (c < n) {
 				rx->off = ring_add(rx->off, c, size);
-				WRITE_ONCE(rx->left, rx->left - c);
+				rx_move(rx, rx->next, rx->left - c);
 				return copied ? copied : -EFAULT;
 			}
 		}
 		rx->off = ring_add(rx->off, n, size);
-		WRITE_ONCE(rx->left, rx->left - n);
+		rx_move(rx, rx->next, rx->left - n);
 	}
 	return copied;
 }
@@ -306,38 +324,38 @@ static int rx_count(const struct hv_ring_buffer_info *rbi,
 /**
  * hvsock_rx_scan() - count the payload waiting on the inbound ring
  * @rbi: the inbound ring
- * @rx: the cursor; may be changing under us (poll does not lock)
+ * @rx: the cursor; may be moving under us (poll does not lock)
  * @bytes: set to the payload bytes not delivered yet
  * @fin: set if the host's FIN follows them
  *
- * A reader moving the cursor during the scan can make the packets we
- * parse stale (the host may reuse what it consumed). Such a scan is
- * not proof of bad input: it is reported as -EAGAIN instead.
+ * Counts from a consistent snapshot of the cursor. A reader that moves
+ * the cursor during the count may let the host reuse what we parse, so
+ * such a count is retried, and after a few tries reported as -EAGAIN:
+ * a reader is at work, which for poll() means "readable".
  *
  * Return: 0; -EBADMSG if a malformed packet or index was met (@bytes
- * then counts what precedes it); -EAGAIN if a reader raced with us and
- * the counts are unreliable.
+ * then counts what precedes it); -EAGAIN if readers kept racing with us.
  */
 int hvsock_rx_scan(const struct hv_ring_buffer_info *rbi,
 		   const struct hvsock_rx *rx, u32 *bytes, bool *fin)
 {
-	struct hvsock_rx snap = {
-		.pub = READ_ONCE(rx->pub),
-		.next = READ_ONCE(rx->next),
-		.left = READ_ONCE(rx->left),
-	};
-	u32 next = snap.next;
-	int err;
+	struct hvsock_rx snap;
+	int tries, err;
+	unsigned int seq;
 
-	err = rx_count(rbi, &snap, bytes, fin);
-	if (err != -EBADMSG)
-		return err;
-	/* Our reads of the ring before the second look at the cursor. */
-	smp_rmb();
-	if (READ_ONCE(rx->pub) != snap.pub || READ_ONCE(rx->next) != next ||
-	    READ_ONCE(rx->left) != snap.left)
-		return -EAGAIN;
-	return err;
+	for (tries = 0; tries < 3; tries++) {
+		seq = read_seqcount_begin(&rx->seq);
+		snap.pub = rx->pub;
+		snap.next = rx->next;
+		snap.left = rx->left;
+		if (read_seqcount_retry(&rx->seq, seq))
+			continue;
+		err = rx_count(rbi, &snap, bytes, fin);
+		/* Our reads of the ring before the second look at the cursor. */
+		if (!read_seqcount_retry(&rx->seq, seq))
+			return err;
+	}
+	return -EAGAIN;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_scan);
 
@@ -366,7 +384,11 @@ bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 	/* Our reads of the packets complete before the host may reuse them. */
 	virt_mb();
 	WRITE_ONCE(rbi->ring_buffer->read_index, pos);
-	WRITE_ONCE(rx->pub, pos);
+	preempt_disable();
+	write_seqcount_begin(&rx->seq);
+	rx->pub = pos;
+	write_seqcount_end(&rx->seq);
+	preempt_enable();
 
 	/*
 	 * Publish the index before sampling pending_send_sz, or a host that
@@ -387,6 +409,29 @@ bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 	return space > pending;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_publish);
+
+/**
+ * hvsock_rx_pending() - is anything left on the inbound ring?
+ * @rbi: the inbound ring
+ * @rx: the cursor, after hvsock_rx_publish()
+ *
+ * The host does not signal packets it writes while the ring holds
+ * unpublished ones, so a reader that leaves anything behind must wake
+ * the other waiters itself. Any byte counts, even a malformed one: the
+ * next reader turns that into a reset.
+ *
+ * Return: true if a partly read packet or anything after @rx->next is
+ * on the ring.
+ */
+bool hvsock_rx_pending(const struct hv_ring_buffer_info *rbi,
+		       const struct hvsock_rx *rx)
+{
+	/* Pairs with the host's barrier between its write and its check. */
+	virt_mb();
+	return rx->left ||
+	       READ_ONCE(rbi->ring_buffer->write_index) != rx->next;
+}
+EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_pending);
 
 /**
  * hvsock_tx_init() - start sending on a freshly opened outbound ring

@@ -67,26 +67,43 @@ static void hvsock_chan_cb(void *ctx)
  * Rescind callback: the host closed the connection. Called from the VMBus
  * work queue in process context, after VMBus has stopped the channel
  * callback and after our probe() returned.
+ *
+ * The work is done on hvsock_wq: a socket reference dropped here could be
+ * the last one, and with it the module's, while this function still had
+ * to return into the module's text; module exit waits for hvsock_wq
+ * instead. The channel's own reference keeps @hs alive until the work has
+ * seen the rescind, since only then may the device be unregistered.
  */
 static void hvsock_rescind(struct vmbus_channel *chan)
 {
 	struct hvsock_sock *hs = get_per_channel_state(chan);
-	struct sock *sk;
 
 	if (!hs)
 		return;
-	sk = &hs->sk;
-	/*
-	 * Once we unlock, close_work may unregister the device and so drop
-	 * the channel's reference.
-	 */
-	sock_hold(sk);
+	sock_hold(&hs->sk);
+	if (!queue_work(hvsock_wq, &hs->rescind_work))
+		sock_put(&hs->sk);	/* not the last: see above */
+}
+
+/**
+ * hvsock_rescind_work() - handle the host's rescind of a socket's channel
+ * @work: hvsock_sock::rescind_work
+ *
+ * Holds a socket reference while queued.
+ */
+void hvsock_rescind_work(struct work_struct *work)
+{
+	struct hvsock_sock *hs = container_of(work, struct hvsock_sock,
+					      rescind_work);
+	struct sock *sk = &hs->sk;
+
 	lock_sock(sk);
-	set_bit(HVSOCK_F_RESCINDED, &hs->flags);
-	if (sock_flag(sk, SOCK_DEAD))
-		hvsock_queue_close(hs, 0);
-	else
-		hvsock_peer_gone(hs);
+	if (!test_and_set_bit(HVSOCK_F_RESCINDED, &hs->flags)) {
+		if (sock_flag(sk, SOCK_DEAD))
+			hvsock_queue_close(hs, 0);
+		else
+			hvsock_peer_gone(hs);
+	}
 	release_sock(sk);
 	sock_put(sk);
 }
@@ -200,6 +217,8 @@ static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 
 	set_per_channel_state(chan, hs);
 	sock_hold(&hs->sk);	/* dropped by hvsock_remove() */
+	/* Lockless readers that see OPEN see @chan and the cursors too. */
+	smp_mb__before_atomic();
 	set_bit(HVSOCK_F_OPEN, &hs->flags);
 	vmbus_set_chn_rescind_callback(chan, hvsock_rescind);
 	return 0;
@@ -237,6 +256,8 @@ static void hvsock_offer_connect(struct hvsock_sock *hs,
 	set_bit(HVSOCK_F_CONNECTED, &hs->flags);
 	hvsock_set_state(sk, TCP_ESTABLISHED);
 	sk->sk_state_change(sk);
+	/* As tcp_finish_connect(): SIGIO for a non-blocking connect. */
+	sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 out:
 	release_sock(sk);
 }

@@ -79,6 +79,39 @@ static void addr_vsock_port_guid(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, guid, expect.b, sizeof(guid));
 }
 
+/* Template GUIDs of vsock ports 0 to 1023 are CAP_NET_BIND_SERVICE's. */
+static void addr_reserved_services(struct kunit *test)
+{
+	static const u32 reserved[] = { 0, 1, 22, 1023 };
+	static const u32 free[] = { 1024, 5000, 0x80000000, 0xffffffff };
+	guid_t srv;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(reserved); i++) {
+		hv_guid_set_vsock_port(srv.b, reserved[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, hvsock_srv_is_reserved(&srv),
+				      "port %u", reserved[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(free); i++) {
+		hv_guid_set_vsock_port(srv.b, free[i]);
+		KUNIT_EXPECT_FALSE_MSG(test, hvsock_srv_is_reserved(&srv),
+				       "port %u", free[i]);
+	}
+	/* Port 22 with one bit of the template's tail changed. */
+	hv_guid_set_vsock_port(srv.b, 22);
+	srv.b[15] ^= 1;
+	KUNIT_EXPECT_FALSE(test, hvsock_srv_is_reserved(&srv));
+	srv.b[15] ^= 1;
+	srv.b[4] ^= 1;
+	KUNIT_EXPECT_FALSE(test, hvsock_srv_is_reserved(&srv));
+	/* Random GUIDs, which autobind uses, are never reserved. */
+	for (i = 0; i < 1000; i++) {
+		guid_gen(&srv);
+		memset(srv.b, 0, 4);
+		KUNIT_EXPECT_FALSE(test, hvsock_srv_is_reserved(&srv));
+	}
+}
+
 static struct kunit_case hvsock_addr_cases[] = {
 	KUNIT_CASE(addr_accepts_well_formed),
 	KUNIT_CASE(addr_accepts_longer_buffer),
@@ -87,6 +120,7 @@ static struct kunit_case hvsock_addr_cases[] = {
 	KUNIT_CASE(addr_rejects_reserved),
 	KUNIT_CASE(addr_layout_matches_windows),
 	KUNIT_CASE(addr_vsock_port_guid),
+	KUNIT_CASE(addr_reserved_services),
 	{}
 };
 

@@ -166,6 +166,50 @@ static void framing_partial_reads(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, fin);
 }
 
+/* MSG_TRUNC: a NULL destination discards payload, packets stay whole. */
+static void framing_discard(struct kunit *test)
+{
+	struct ring_ctx *r = ring_new(test, 4096, 0);
+	char buf[8];
+	bool fin;
+
+	KUNIT_EXPECT_EQ(test, 10, ring_send(r, "0123456789", 10));
+	KUNIT_EXPECT_EQ(test, 3, ring_send(r, "abc", 3));
+	KUNIT_EXPECT_EQ(test, 12, hvsock_rx_pull(&r->rbi, &r->rx, NULL, 12, 0,
+						 &fin));
+	hvsock_rx_publish(&r->rbi, &r->rx);
+	KUNIT_EXPECT_EQ(test, 1, ring_recv(r, buf, 8, &fin));
+	KUNIT_EXPECT_MEMEQ(test, buf, "c", 1);
+	KUNIT_EXPECT_EQ(test, r->wr, r->rbi.ring_buffer->read_index);
+}
+
+/*
+ * What a reader leaves behind: a partly read packet, or packets the host
+ * wrote while the ring still held unpublished ones (no signal for those).
+ */
+static void framing_rx_pending(struct kunit *test)
+{
+	struct ring_ctx *r = ring_new(test, 4096, 0);
+	char buf[8];
+	bool fin;
+
+	KUNIT_EXPECT_FALSE(test, hvsock_rx_pending(&r->rbi, &r->rx));
+	KUNIT_EXPECT_EQ(test, 6, ring_send(r, "012345", 6));
+	KUNIT_EXPECT_TRUE(test, hvsock_rx_pending(&r->rbi, &r->rx));
+	KUNIT_EXPECT_EQ(test, 2, ring_recv(r, buf, 2, &fin));
+	KUNIT_EXPECT_TRUE(test, hvsock_rx_pending(&r->rbi, &r->rx));
+	KUNIT_EXPECT_EQ(test, 4, ring_recv(r, buf, 8, &fin));
+	KUNIT_EXPECT_FALSE(test, hvsock_rx_pending(&r->rbi, &r->rx));
+
+	/* Consumed, not yet published, when the host adds a packet. */
+	KUNIT_EXPECT_EQ(test, 2, ring_send(r, "ab", 2));
+	KUNIT_EXPECT_EQ(test, 2, hvsock_rx_pull(&r->rbi, &r->rx, NULL, 8, 0,
+						&fin));
+	KUNIT_EXPECT_EQ(test, 2, ring_send(r, "cd", 2));
+	hvsock_rx_publish(&r->rbi, &r->rx);
+	KUNIT_EXPECT_TRUE(test, hvsock_rx_pending(&r->rbi, &r->rx));
+}
+
 static void framing_peek_skip(struct kunit *test)
 {
 	struct ring_ctx *r = ring_new(test, 4096, 0);
@@ -405,6 +449,8 @@ static struct kunit_case hvsock_framing_cases[] = {
 	KUNIT_CASE(framing_pending_threshold),
 	KUNIT_CASE(framing_roundtrip),
 	KUNIT_CASE(framing_partial_reads),
+	KUNIT_CASE(framing_discard),
+	KUNIT_CASE(framing_rx_pending),
 	KUNIT_CASE(framing_peek_skip),
 	KUNIT_CASE(framing_wraparound),
 	KUNIT_CASE(framing_fill_keeps_fin_room),
