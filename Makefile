@@ -23,6 +23,9 @@ VMDIR		:= $(TOP)/tools/testing/hv_sock/vm
 JOBS		?= $(shell nproc)
 KMAKE		:= $(MAKE) -C $(KSRC) -j$(JOBS)
 LOCK		:= flock $(B)/.lock
+# Held while the staged modules change and while an initramfs is packed
+# from them, so parallel vm-runs never pack a half-installed stage.
+STAGE_LOCK	:= flock $(B)/.lock-stage
 HDR		:= $(B)/hdr
 STAGE		:= $(B)/stage
 # The external module build works on a copy of the sources it needs, so its
@@ -76,9 +79,9 @@ $(KTEST)/.config: $(VMDIR)/test.config | tree
 test-kernel: tree $(KTEST)/.config
 	@echo "== building the test kernel (debug config)"
 	@$(LOCK) $(KMAKE) O=$(KTEST) bzImage modules
-	@rm -rf $(STAGE) && mkdir -p $(STAGE)
-	@$(KMAKE) O=$(KTEST) INSTALL_MOD_PATH=$(STAGE) INSTALL_MOD_STRIP=1 \
-		modules_install >/dev/null
+	@mkdir -p $(STAGE)
+	@$(STAGE_LOCK) $(KMAKE) O=$(KTEST) INSTALL_MOD_PATH=$(STAGE) \
+		INSTALL_MOD_STRIP=1 modules_install >/dev/null
 	@$(KMAKE) O=$(KTEST) INSTALL_HDR_PATH=$(HDR) headers_install >/dev/null
 
 # The simulator, hv_sock.ko and the mainline Hyper-V vsock transport, all
@@ -87,9 +90,10 @@ modules: test-kernel
 	@echo "== building the external modules in $(EXTMOD)"
 	@mkdir -p $(EXT) && cd $(KSRC) && rsync -rcR $(EXTSRC) $(EXT)/
 	@$(LOCK) $(KMAKE) O=$(KTEST) M=$(EXTMOD) W=1 modules
-	@$(KMAKE) O=$(KTEST) M=$(EXTMOD) INSTALL_MOD_PATH=$(STAGE) \
-		INSTALL_MOD_STRIP=1 modules_install >/dev/null
-	@depmod -b $(STAGE) $$(cat $(KTEST)/include/config/kernel.release)
+	@$(STAGE_LOCK) bash -c '$(KMAKE) O=$(KTEST) M=$(EXTMOD) \
+		INSTALL_MOD_PATH=$(STAGE) INSTALL_MOD_STRIP=1 modules_install \
+		>/dev/null && depmod -b $(STAGE) \
+		$$(cat $(KTEST)/include/config/kernel.release)'
 
 # ---------------------------------------------------------------- prod kernel
 
@@ -147,7 +151,7 @@ VMLOG		?= $(B)/vm-run.log
 TOOLS_LOCK	:= flock $(B)/.lock-tools
 
 initramfs: modules selftests guest-tools
-	@$(VMDIR)/mkinitramfs.sh $(STAGE) $(B)/selftests $(INITRD) \
+	@$(STAGE_LOCK) $(VMDIR)/mkinitramfs.sh $(STAGE) $(B)/selftests $(INITRD) \
 		$(EXTRA_INIT) $(if $(RUN),--run $(abspath $(RUN))) \
 		$(if $(FILES),--files $(abspath $(FILES)))
 
@@ -168,6 +172,21 @@ shell:
 	@$(MAKE) -s initramfs RUN=$(VMDIR)/shell.sh
 	@HVT_INTERACTIVE=1 $(VMDIR)/run-vm.sh $(KTEST)/arch/x86/boot/bzImage \
 		$(INITRD) 0 $(B)/vm-shell.log
+
+# ---------------------------------------------------------------- fuzzing
+
+# make fuzz [FUZZ_SECONDS=N] [SEED=S]: the syscall and host fuzzers side by
+# side for N seconds (default 300), then allocation failure injection, in
+# the test VM; SEED (default random) replays a run. Ends with
+# "N passed, M failed" (tools/testing/hv_sock/fuzz/fuzz.sh).
+FUZZ_SECONDS	?= 300
+SEED		?=
+
+.PHONY: fuzz
+
+fuzz:
+	@MAKE="$(MAKE)" FUZZ_SECONDS="$(FUZZ_SECONDS)" SEED="$(SEED)" \
+		$(TOP)/tools/testing/hv_sock/fuzz/fuzz.sh
 
 # ---------------------------------------------------------------- benchmark
 

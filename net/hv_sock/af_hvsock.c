@@ -679,8 +679,13 @@ static int hvsock_listen(struct socket *sock, int backlog)
 	int somaxconn, err = -EINVAL;
 
 	lock_sock(sk);
+	/*
+	 * A socket that had a connection keeps its channel, and the host's
+	 * rescind of it, until it is released: it cannot become a listener.
+	 */
 	if (sock->state != SS_UNCONNECTED ||
-	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)) ||
+	    test_bit(HVSOCK_F_CONNECTED, &hs->flags))
 		goto out;
 
 	somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
