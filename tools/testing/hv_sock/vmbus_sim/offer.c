@@ -59,6 +59,11 @@ void hvsim_offer_work(struct work_struct *work)
 	unsigned long flags;
 	int ret;
 
+	/*
+	 * Once probe_done is set, the guest may unregister the device and
+	 * so release the channel and its reference on @c before we finish.
+	 */
+	hvsim_conn_get(c);
 	spin_lock_irqsave(&c->lock, flags);
 	c->ch_state = HVSIM_CH_DELIVERING;
 	c->flags |= HVSIM_INFO_OFFER_DELIVERED;
@@ -81,6 +86,7 @@ void hvsim_offer_work(struct work_struct *work)
 		hvsim_conn_abort_offer(c, HVSIM_CLOSE_REFUSED);
 		hvsim_channel_release(hch);
 	}
+	hvsim_conn_put(c);
 }
 
 /**
