@@ -119,7 +119,7 @@ enum {
 	HVSOCK_F_CONNECTED,	/* was connected: the peer is known */
 	HVSOCK_F_OPEN,		/* @chan is ours, from vmbus_open() to remove() */
 	HVSOCK_F_CLOSED,	/* vmbus_close() done */
-	HVSOCK_F_RESCINDED,	/* the host rescinded the channel */
+	HVSOCK_F_RESCINDED,	/* rescind_work saw the host's rescind */
 	HVSOCK_F_UNREG,		/* device unregistration started or done */
 	HVSOCK_F_FIN_SENT,	/* our FIN is on the ring */
 	HVSOCK_F_PEER_FIN,	/* the host's FIN was consumed */
@@ -153,9 +153,10 @@ enum {
  * until hvsock_remove(), and each queued @connect_work, @close_work and
  * @rescind_work holds one. @chan is valid while HVSOCK_F_OPEN is set; its
  * rings only while hvsock_ring_ok(), which turns false for good once the
- * connection is reset or closed: every ring access goes through
- * hvsock_live_chan(), under the socket lock or, for lockless readers,
- * under rcu_read_lock().
+ * connection is reset or closed: every ring access of the socket calls
+ * goes through hvsock_live_chan(), under the socket lock or, for lockless
+ * readers, under rcu_read_lock(). (The channel callback runs only while
+ * the channel is open: vmbus_close() stops it.)
  */
 struct hvsock_sock {
 	struct sock		sk;
@@ -207,6 +208,17 @@ static inline bool hvsock_ring_ok(const struct hvsock_sock *hs)
 
 	return (f & BIT(HVSOCK_F_OPEN)) &&
 	       !(f & (BIT(HVSOCK_F_CLOSED) | BIT(HVSOCK_F_RESET)));
+}
+
+/*
+ * VMBus sets chan->rescind before it calls our rescind callback, whose
+ * work runs later (after a resume, for the rescinds of hibernation): in
+ * between, nothing may signal the host or send on the channel, whose
+ * relid may already be gone.
+ */
+static inline bool hvsock_chan_rescinded(const struct vmbus_channel *chan)
+{
+	return READ_ONCE(chan->rescind);
 }
 
 /**

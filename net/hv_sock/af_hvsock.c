@@ -12,9 +12,9 @@
  *   ESTABLISHED --host FIN read--> CLOSE_WAIT, FIN_WAIT1 --> CLOSING
  *   any connected state --rescind or bad packet--> CLOSE
  *
- * Locking: the socket lock serialises all socket calls, the VMBus probe,
- * remove and rescind callbacks for the socket's channel, and the work
- * items. The channel callback runs in softirq context and only wakes
+ * Locking: the socket lock serialises all socket calls, the VMBus probe
+ * and remove callbacks for the socket's channel, and the work items (the
+ * host's rescind is handled by one). The channel callback runs in softirq context and only wakes
  * sleepers. poll() and /proc read the rings without the socket lock,
  * under rcu_read_lock(): hvsock_chan_close() marks the rings gone and
  * waits for a grace period before it frees them. The bind table and the
@@ -175,20 +175,27 @@ struct hvsock_sock *hvsock_alloc(struct sock *parent, int kern)
 
 /* ---- teardown ------------------------------------------------------- */
 
+/* Signal the host, unless it rescinded the channel. */
+static void hvsock_kick(struct vmbus_channel *chan)
+{
+	if (!hvsock_chan_rescinded(chan))
+		vmbus_setevent(chan);
+}
+
 /* Send the FIN once, if the channel can still carry it. */
 static void hvsock_send_fin(struct hvsock_sock *hs)
 {
 	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	bool kick;
 
-	if (!chan || test_bit(HVSOCK_F_RESCINDED, &hs->flags) ||
+	if (!chan || hvsock_chan_rescinded(chan) ||
 	    test_and_set_bit(HVSOCK_F_FIN_SENT, &hs->flags))
 		return;
 	/* hvsock_tx_room() always leaves room for it. */
 	if (hvsock_pkt_write(&chan->outbound, &hs->tx_wr, NULL, 0, &kick) < 0)
 		return;
 	if (kick)
-		vmbus_setevent(chan);
+		hvsock_kick(chan);
 }
 
 /**
@@ -204,6 +211,9 @@ void hvsock_peer_gone(struct hvsock_sock *hs)
 	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	struct sock *sk = &hs->sk;
 
+	/* After a reset there is nothing left to report. */
+	if (test_bit(HVSOCK_F_RESET, &hs->flags))
+		return;
 	if (chan && hvsock_tx_queued(&chan->outbound, hs->tx_wr) > 0)
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -250,7 +260,7 @@ static bool hvsock_linger_done(struct hvsock_sock *hs)
 
 	rcu_read_lock();
 	chan = hvsock_live_chan(hs);
-	if (chan && !test_bit(HVSOCK_F_RESCINDED, &hs->flags))
+	if (chan && !hvsock_chan_rescinded(chan))
 		done = hvsock_tx_free(&chan->outbound, READ_ONCE(hs->tx_wr)) ==
 		       (int)chan->outbound.ring_datasize;
 	rcu_read_unlock();
@@ -336,17 +346,20 @@ void hvsock_connect_cancel(struct hvsock_sock *hs)
 		sock_put(&hs->sk);
 }
 
-/* Data the host sent that nobody read; caller holds the socket lock. */
+/*
+ * Data the host sent that nobody read, or a malformed packet; caller
+ * holds the socket lock.
+ */
 static bool hvsock_unread_data(struct hvsock_sock *hs)
 {
 	struct vmbus_channel *chan = hvsock_live_chan(hs);
-	u32 bytes = 0;
+	u32 bytes;
 	bool fin;
 
 	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
 		return false;
-	hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin);
-	return bytes > 0;
+	return hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin) ||
+	       bytes > 0;
 }
 
 /*
@@ -430,14 +443,15 @@ static int hvsock_bind(struct socket *sock, struct sockaddr *uaddr,
 	import_guid(&srv, addr->shv_service_id);
 	if (!hvsock_vm_is_local(&vm))
 		return -EADDRNOTAVAIL;
-	/* As vsock_bind(): the whole guest shares one service space. */
-	if (hvsock_srv_is_reserved(&srv) && !capable(CAP_NET_BIND_SERVICE))
-		return -EACCES;
 
 	lock_sock(sk);
 	if (test_bit(HVSOCK_F_BOUND, &hs->flags) ||
 	    !guid_is_null(&hs->local_srv) || sk->sk_state != TCP_CLOSE)
 		err = -EINVAL;
+	/* As vsock_bind(), in the one service space of the whole guest. */
+	else if (hvsock_srv_is_reserved(&srv) &&
+		 !capable(CAP_NET_BIND_SERVICE))
+		err = -EACCES;
 	else
 		err = hvsock_bind_service(hs, &srv);
 	release_sock(sk);
@@ -599,6 +613,26 @@ static long hvsock_wait_connect(struct sock *sk, long timeo)
 }
 
 /*
+ * The connection was made and the host has closed it already. As TCP
+ * after a FIN it still counts for connect() if the host's FIN came
+ * before its rescind (a graceful close, with what the host sent still
+ * readable); a rescind without the FIN is an abort, as a TCP reset.
+ */
+static bool hvsock_closed_after_fin(struct hvsock_sock *hs)
+{
+	struct vmbus_channel *chan = hvsock_live_chan(hs);
+	u32 bytes;
+	bool fin;
+
+	if (!test_bit(HVSOCK_F_CONNECTED, &hs->flags) || hs->sk.sk_err)
+		return false;
+	if (test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+		return true;
+	return chan && !hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin) &&
+	       fin;
+}
+
+/*
  * connect() follows inet_stream_connect(): a blocking connect waits until
  * the host answers, HVSOCKET_CONNECT_TIMEOUT expires (ETIMEDOUT), a signal
  * arrives or SO_SNDTIMEO expires (EINPROGRESS), and the attempt goes on in
@@ -657,10 +691,11 @@ static int hvsock_connect(struct socket *sock, struct sockaddr *uaddr,
 	}
 
 	/*
-	 * Refused, timed out, aborted, or connected and already gone again:
-	 * as inet_stream_connect(), the error or ECONNABORTED.
+	 * Refused, timed out, aborted, or connected and already aborted
+	 * again: as inet_stream_connect(), the error or ECONNABORTED.
 	 */
-	if (sk->sk_state == TCP_CLOSE) {
+	if (sk->sk_state == TCP_CLOSE &&
+	    !hvsock_closed_after_fin(hvsock_sk(sk))) {
 		err = sock_error(sk) ? : -ECONNABORTED;
 		sock->state = SS_UNCONNECTED;
 		goto out;
@@ -862,7 +897,8 @@ static int hvsock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		err = -EPIPE;
 		chan = hvsock_live_chan(hs);
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN) ||
-		    !((1 << sk->sk_state) & HVSOCK_CONNECTED_STATES) || !chan)
+		    !((1 << sk->sk_state) & HVSOCK_CONNECTED_STATES) ||
+		    !chan || hvsock_chan_rescinded(chan))
 			goto out_err;
 		if (sent == len)
 			break;
@@ -884,7 +920,7 @@ static int hvsock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 				     &msg->msg_iter, min_t(size_t, n, len - sent),
 				     &kick);
 		if (kick)
-			vmbus_setevent(chan);
+			hvsock_kick(chan);
 		if (n == -EFAULT) {
 			err = n;
 			goto out_err;
@@ -985,7 +1021,7 @@ static int hvsock_recv_pass(struct hvsock_sock *hs, struct msghdr *msg,
 	}
 	n = hvsock_rx_pull(&chan->inbound, rx, to, len, peek ? done : 0, fin);
 	if (!peek && hvsock_rx_publish(&chan->inbound, rx))
-		vmbus_setevent(chan);
+		hvsock_kick(chan);
 	if (n == -EBADMSG) {
 		hvsock_reset(hs, "malformed packet");
 		return 0;
@@ -1333,8 +1369,9 @@ static int hvsock_getsockopt(struct socket *sock, int level, int optname,
 static int hvsock_set_rcvlowat(struct sock *sk, int val)
 {
 	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);
-	/* Readers and pollers may be satisfied by a lower mark. */
-	sk->sk_data_ready(sk);
+	/* Readers may be satisfied by a lower mark; as tcp_data_ready(). */
+	if (hvsock_rx_ready(hvsock_sk(sk)))
+		sk->sk_data_ready(sk);
 	return 0;
 }
 

@@ -343,6 +343,8 @@ int hvsock_rx_scan(const struct hv_ring_buffer_info *rbi,
 	int tries, err;
 	unsigned int seq;
 
+	*bytes = 0;
+	*fin = false;
 	for (tries = 0; tries < 3; tries++) {
 		seq = read_seqcount_begin(&rx->seq);
 		snap.pub = rx->pub;
@@ -381,11 +383,14 @@ bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 		return false;
 	freed = hvsock_ring_used(rx->pub, pos, size);
 
-	/* Our reads of the packets complete before the host may reuse them. */
+	/*
+	 * Our reads of the packets complete before the host may reuse them,
+	 * and a lockless scan that could parse reused space sees the move.
+	 */
 	virt_mb();
-	WRITE_ONCE(rbi->ring_buffer->read_index, pos);
 	preempt_disable();
 	write_seqcount_begin(&rx->seq);
+	WRITE_ONCE(rbi->ring_buffer->read_index, pos);
 	rx->pub = pos;
 	write_seqcount_end(&rx->seq);
 	preempt_enable();
@@ -426,7 +431,11 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_publish);
 bool hvsock_rx_pending(const struct hv_ring_buffer_info *rbi,
 		       const struct hvsock_rx *rx)
 {
-	/* Pairs with the host's barrier between its write and its check. */
+	/*
+	 * Our read_index store in hvsock_rx_publish() before the load of
+	 * write_index; pairs with the host's barrier between its store of
+	 * write_index and its load of read_index.
+	 */
 	virt_mb();
 	return rx->left ||
 	       READ_ONCE(rbi->ring_buffer->write_index) != rx->next;

@@ -13,9 +13,9 @@
  *                     host's service, if_instance ours.
  *
  * A channel we open stays open until the user has released the socket:
- * the data still on the inbound ring is readable after the host closes,
- * and nothing but the teardown below frees the rings, so the socket calls
- * never race with vmbus_close().
+ * the data still on the inbound ring is readable after the host closes.
+ * Only the teardown below and a reset (hvsock_reset(), under the socket
+ * lock) close it; lockless readers are covered by RCU (hvsock_chan_close()).
  *
  * Teardown: after release() the socket waits a bounded time for the host
  * to rescind the channel (graceful close), closes it itself otherwise,
@@ -68,11 +68,15 @@ static void hvsock_chan_cb(void *ctx)
  * work queue in process context, after VMBus has stopped the channel
  * callback and after our probe() returned.
  *
- * The work is done on hvsock_wq: a socket reference dropped here could be
- * the last one, and with it the module's, while this function still had
- * to return into the module's text; module exit waits for hvsock_wq
- * instead. The channel's own reference keeps @hs alive until the work has
- * seen the rescind, since only then may the device be unregistered.
+ * The work is done on hvsock_wq, whose items module exit waits for: a
+ * socket reference dropped here could be the last one, and with it the
+ * module's. The channel's own reference keeps @hs alive until the work
+ * has seen the rescind, since only then may the device be unregistered.
+ * That narrows, but cannot close, the window in which this function still
+ * returns into module text after the work dropped the last reference:
+ * closing it needs VMBus to hold a module reference around the callback.
+ * Until the work runs, chan->rescind (set by VMBus first) keeps the socket
+ * calls from signalling or sending: hvsock_chan_rescinded().
  */
 static void hvsock_rescind(struct vmbus_channel *chan)
 {
@@ -154,7 +158,7 @@ void hvsock_chan_close(struct hvsock_sock *hs)
  * @work: hvsock_sock::close_work
  *
  * Queued by release() (after a delay for a graceful close) and again by
- * the rescind callback. Closes the channel if nobody did yet and, once the
+ * hvsock_rescind_work(). Closes the channel if nobody did yet and, once the
  * host rescinded it, unregisters the device; that calls hvsock_remove(),
  * which drops the channel's reference. The work's own reference keeps the
  * socket until the end.
@@ -368,8 +372,10 @@ static void hvsock_remove(struct hv_device *hdev)
 }
 
 /*
- * hvsock channels never survive hibernation (VMBus rescinds them all
- * first), but every VMBus driver needs these for it to proceed.
+ * hvsock channels never survive hibernation: after these run, VMBus
+ * rescinds them all (vmbus_bus_suspend()), and hvsock_wq, frozen by then,
+ * handles the rescinds after the resume. Every VMBus driver needs these
+ * callbacks for hibernation to proceed.
  */
 static int hvsock_suspend(struct hv_device *hdev)
 {
