@@ -49,6 +49,12 @@ vm_tests() {
 		build/initramfs.cpio.gz "${HVT_TIMEOUT:-1200}" "$logs/vm-console.log"
 }
 
+# The fuzzers, with a fixed seed so that a failure replays (make fuzz
+# FUZZ_SECONDS=... SEED=...); make fuzz ends with "N passed, M failed".
+fuzz() {
+	make fuzz FUZZ_SECONDS="${HVT_FUZZ_SECONDS:-150}" SEED="${HVT_FUZZ_SEED:-1}"
+}
+
 step deps make deps || { echo "0 passed, 1 failed"; exit 1; }
 step build bash -c 'make modules' || { echo "0 passed, 1 failed"; exit 1; }
 step ext-warnings bash -c "! grep -E '(hv_sock|vmbus_sim|hvhost)[^ ]*:[0-9]+:[0-9]+: (warning|error):' '$logs/build.log'"
@@ -57,6 +63,20 @@ step checkpatch checkpatch
 step htmldocs make htmldocs
 step vm-tests vm_tests
 vm_ok=$?
+# A fuzzer that fails is counted with the results below, not as a gate too.
+if ! step fuzz fuzz &&
+   grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$logs/fuzz.log"; then
+	gates_failed=$((gates_failed - 1))
+fi
+fuzz_passed=0 fuzz_failed=0
+if [ -f "$logs/fuzz.log" ]; then
+	read -r fuzz_passed fuzz_failed < <(sed -n \
+		's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+		"$logs/fuzz.log" | tail -n 1)
+	fuzz_passed=${fuzz_passed:-0} fuzz_failed=${fuzz_failed:-0}
+	grep -E '^HVT-FUZZ [^:]*: not ok' "$logs/fuzz.log" |
+		sed 's/^HVT-FUZZ /   failed: /'
+fi
 
 log=$logs/vm-console.log
 if [ -f "$log" ]; then
@@ -72,7 +92,10 @@ if [ -f "$log" ]; then
 fi
 
 echo "== total time $(( $(date +%s) - start ))s; KUnit and kselftest results:" \
-	"$passed passed, $failed failed, $skipped skipped; $gates_failed gate(s) failed"
+	"$passed passed, $failed failed, $skipped skipped; fuzzers:" \
+	"$fuzz_passed passed, $fuzz_failed failed; $gates_failed gate(s) failed"
+passed=$((passed + fuzz_passed))
+failed=$((failed + fuzz_failed))
 total_failed=$((failed + gates_failed))
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $total_failed failed, $skipped skipped"
