@@ -1365,12 +1365,24 @@ static int hvsock_getsockopt(struct socket *sock, int level, int optname,
 	return 0;
 }
 
-/* Called under the socket lock by SO_RCVLOWAT. */
+/*
+ * Called under the socket lock by SO_RCVLOWAT. As tcp_set_rcvlowat():
+ * readers (and SIGIO) are told only if what is there meets the new mark.
+ */
 static int hvsock_set_rcvlowat(struct sock *sk, int val)
 {
-	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);
-	/* Readers may be satisfied by a lower mark; as tcp_data_ready(). */
-	if (hvsock_rx_ready(hvsock_sk(sk)))
+	struct hvsock_sock *hs = hvsock_sk(sk);
+	struct vmbus_channel *chan;
+	u32 bytes;
+	bool fin;
+
+	val = val ? : 1;
+	WRITE_ONCE(sk->sk_rcvlowat, val);
+	chan = hvsock_live_chan(hs);
+	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+		return 0;
+	if (!hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin) &&
+	    (bytes >= val || fin))
 		sk->sk_data_ready(sk);
 	return 0;
 }
