@@ -294,6 +294,19 @@ static int hvsim_ioc_inject(struct hvsim_conn *c, void __user *argp)
 	return ret;
 }
 
+static int hvsim_ioc_poke(struct hvsim_conn *c, void __user *argp)
+{
+	struct hvsim_poke arg;
+	int ret;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	ret = hvsim_host_poke(c, &arg);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
 static long hvsim_ioc_config(unsigned int cmd, void __user *argp)
 {
 	struct hvsim_config cfg;
@@ -335,6 +348,8 @@ static long hvsim_ioc_conn(struct file *file, unsigned int cmd,
 		return hvsim_host_set_drain(c, !val);
 	case HVSIM_IOC_INJECT:
 		return hvsim_ioc_inject(c, argp);
+	case HVSIM_IOC_POKE:
+		return hvsim_ioc_poke(c, argp);
 	}
 	return -ENOTTY;
 }
@@ -357,6 +372,7 @@ static long hvsim_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case HVSIM_IOC_RESCIND:
 	case HVSIM_IOC_STOP_DRAIN:
 	case HVSIM_IOC_INJECT:
+	case HVSIM_IOC_POKE:
 		return hvsim_ioc_conn(file, cmd, argp);
 	default:
 		return hvsim_ioc_config(cmd, argp);

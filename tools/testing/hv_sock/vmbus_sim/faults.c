@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Fault injection into the guest's inbound ring: raw bytes, packets with
- * any descriptor, hvsock packets with any vmpipe header. What a broken or
- * hostile host could write, so guest drivers can prove they survive it.
+ * Fault injection into the guest's rings: raw bytes, packets with any
+ * descriptor, hvsock packets with any vmpipe header, any value in any
+ * field of a ring header. What a broken or hostile host could write, so
+ * guest drivers can prove they survive it.
  */
 #include <linux/uio.h>
 
@@ -138,3 +139,56 @@ int hvsim_host_inject(struct hvsim_conn *c, const struct hvsim_inject *inj,
 	return ret;
 }
 EXPORT_SYMBOL_GPL(hvsim_host_inject);
+
+static u32 *hvsim_poke_field(struct hv_ring_buffer *hdr, u32 field)
+{
+	switch (field) {
+	case HVSIM_POKE_WRITE_INDEX:
+		return &hdr->write_index;
+	case HVSIM_POKE_READ_INDEX:
+		return &hdr->read_index;
+	case HVSIM_POKE_INTERRUPT_MASK:
+		return &hdr->interrupt_mask;
+	case HVSIM_POKE_PENDING_SEND_SZ:
+		return &hdr->pending_send_sz;
+	}
+	return NULL;
+}
+
+/**
+ * hvsim_host_poke - overwrite a field of a ring header shared with the guest
+ * @c: open connection
+ * @poke: what to store, see struct hvsim_poke; @poke->old is filled in
+ *
+ * The host's private positions are left alone: see hvsim.h.
+ *
+ * Return: 0, or -EINVAL, -ENOTCONN.
+ */
+int hvsim_host_poke(struct hvsim_conn *c, struct hvsim_poke *poke)
+{
+	struct hvsim_ring *r;
+	u32 *field;
+	int ret = 0;
+
+	if (poke->ring > HVSIM_RING_OUT || poke->field > HVSIM_POKE_PENDING_SEND_SZ ||
+	    (poke->flags & ~HVSIM_POKE_F_SIGNAL) || poke->reserved[0] ||
+	    poke->reserved[1] || poke->reserved[2])
+		return -EINVAL;
+	r = poke->ring == HVSIM_RING_IN ? &c->in : &c->out;
+
+	down_read(&c->ring_sem);
+	if (READ_ONCE(c->state) != HVSIM_STATE_OPEN || !hvsim_ring_attached(r)) {
+		ret = -ENOTCONN;
+	} else {
+		field = hvsim_poke_field(r->hdr, poke->field);
+		poke->old = READ_ONCE(*field);
+		WRITE_ONCE(*field, poke->value);
+		/* The new value is visible before the guest is interrupted. */
+		smp_mb();
+		if (poke->flags & HVSIM_POKE_F_SIGNAL)
+			hvsim_conn_signal_guest(c);
+	}
+	up_read(&c->ring_sem);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hvsim_host_poke);

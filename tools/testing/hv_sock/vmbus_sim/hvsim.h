@@ -403,6 +403,53 @@ struct hvsim_inject {
 	__u64	reserved[2];
 };
 
+/* hvsim_poke.ring */
+#define HVSIM_RING_IN		0 /* the guest's inbound ring: host -> guest */
+#define HVSIM_RING_OUT		1 /* the guest's outbound ring: guest -> host */
+
+/*
+ * hvsim_poke.field: a field of the ring's header page (struct
+ * hv_ring_buffer), numbered as in hvsim_conn_info.out_ring and in_ring
+ */
+#define HVSIM_POKE_READ_INDEX		0
+#define HVSIM_POKE_WRITE_INDEX		1
+#define HVSIM_POKE_INTERRUPT_MASK	2
+#define HVSIM_POKE_PENDING_SEND_SZ	3
+
+/* hvsim_poke.flags */
+#define HVSIM_POKE_F_SIGNAL	0x1U /* interrupt the guest afterwards */
+
+/**
+ * struct hvsim_poke - argument of HVSIM_IOC_POKE (on an open connection)
+ * @ring: in: HVSIM_RING_*
+ * @field: in: HVSIM_POKE_*
+ * @value: in: the value stored into the field
+ * @flags: in: HVSIM_POKE_F_*
+ * @old: out: the value the field held before
+ * @reserved: zero
+ *
+ * Fault: store @value into one field of a ring header shared with the
+ * guest, as a hostile host can: the fields the host owns (the inbound
+ * ring's write_index and pending_send_sz, the outbound ring's read_index
+ * and interrupt_mask) and those the guest owns alike, with any value
+ * (unaligned, out of range, behind or ahead of the real index). Only the
+ * shared page changes: the host's own positions do not, so its next write
+ * to the inbound ring publishes its real write index again and its next
+ * read of the outbound ring stores its real read index; and the host
+ * trusts what the guest owns no more than before (a guest-owned index
+ * made invalid resets the connection as a guest protocol error once the
+ * host looks at it). Errors: ENOTCONN (not open, or the rings are gone),
+ * EINVAL.
+ */
+struct hvsim_poke {
+	__u32	ring;
+	__u32	field;
+	__u32	value;
+	__u32	flags;
+	__u32	old;
+	__u32	reserved[3];
+};
+
 #define HVSIM_IOC_MAGIC		0xB9
 
 /* Fresh fd -> listener. */
@@ -437,6 +484,8 @@ struct hvsim_inject {
 #define HVSIM_IOC_SET_CONFIG	_IOW(HVSIM_IOC_MAGIC, 0x0a, struct hvsim_config)
 /* Any fd: global counters. */
 #define HVSIM_IOC_GET_STATS	_IOR(HVSIM_IOC_MAGIC, 0x0b, struct hvsim_stats)
+/* Connection: fault: overwrite a field of a shared ring header. */
+#define HVSIM_IOC_POKE		_IOWR(HVSIM_IOC_MAGIC, 0x0c, struct hvsim_poke)
 
 /*
  * read() on a connection: guest payload bytes; 0 at end of stream (the

@@ -44,6 +44,7 @@ void hvsim_host_close(struct hvsim_conn *c);
 int hvsim_host_set_drain(struct hvsim_conn *c, bool drain);
 int hvsim_host_inject(struct hvsim_conn *c, const struct hvsim_inject *inj,
 		      const void *data);
+int hvsim_host_poke(struct hvsim_conn *c, struct hvsim_poke *poke);
 void hvsim_host_conn_info(struct hvsim_conn *c, struct hvsim_conn_info *info);
 void hvsim_host_get_config(struct hvsim_config *cfg);
 int hvsim_host_set_config(const struct hvsim_config *cfg);

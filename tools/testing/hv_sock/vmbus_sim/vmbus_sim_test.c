@@ -712,6 +712,62 @@ static void kt_inject(struct kunit *test)
 	kt_close(test, c);
 }
 
+static void kt_poke(struct kunit *test)
+{
+	struct hvsim_poke pk = {};
+	struct vmbus_channel *chan;
+	struct hv_ring_buffer *in;
+	struct hvsim_conn *c;
+
+	chan = kt_connect(test, &c);
+	in = chan->inbound.ring_buffer;
+
+	/* The guest sees the value; the host keeps its own write index. */
+	pk.ring = HVSIM_RING_IN;
+	pk.field = HVSIM_POKE_WRITE_INDEX;
+	pk.value = 12345;
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), 0);
+	KUNIT_EXPECT_EQ(test, pk.old, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(in->write_index), 12345);
+	KUNIT_EXPECT_EQ(test, kt_info(c).in_ring[1], 12345);
+	KUNIT_EXPECT_EQ(test, hvsim_host_send(c, "hi", 2, true), 2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(in->write_index), KT_PKT_LEN(2));
+
+	/* Any field of either ring, guest-owned ones too. */
+	pk.ring = HVSIM_RING_OUT;
+	pk.field = HVSIM_POKE_PENDING_SEND_SZ;
+	pk.value = 7;
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), 0);
+	KUNIT_EXPECT_EQ(test,
+			READ_ONCE(chan->outbound.ring_buffer->pending_send_sz),
+			7);
+	pk.ring = HVSIM_RING_IN;
+	pk.field = HVSIM_POKE_INTERRUPT_MASK;
+	pk.value = 1;
+	pk.flags = HVSIM_POKE_F_SIGNAL;
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(in->interrupt_mask), 1);
+
+	/* Bad arguments. */
+	pk.field = HVSIM_POKE_PENDING_SEND_SZ + 1;
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), -EINVAL);
+	pk.field = HVSIM_POKE_READ_INDEX;
+	pk.ring = HVSIM_RING_OUT + 1;
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), -EINVAL);
+	pk.ring = HVSIM_RING_IN;
+	pk.flags = 2;
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), -EINVAL);
+	pk.flags = 0;
+	pk.reserved[2] = 1;
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), -EINVAL);
+
+	/* Not once the connection is closed. */
+	pk.reserved[2] = 0;
+	hvsim_host_rescind(c);
+	KUNIT_EXPECT_EQ(test, hvsim_host_poke(c, &pk), -ENOTCONN);
+	kt_close(test, c);
+}
+
 static void kt_stop_drain(struct kunit *test)
 {
 	struct vmbus_channel *chan;
@@ -769,6 +825,7 @@ static struct kunit_case vmbus_sim_cases[] = {
 	KUNIT_CASE(kt_rescind_before_offer),
 	KUNIT_CASE(kt_open_timeout),
 	KUNIT_CASE(kt_inject),
+	KUNIT_CASE(kt_poke),
 	KUNIT_CASE(kt_stop_drain),
 	{}
 };
