@@ -36,11 +36,11 @@ EXTSRC		:= tools/testing/hv_sock net/hv_sock
 EXTMOD_SRC	:= tools/testing/hv_sock
 SELFTESTS	:= tools/testing/selftests/hv_sock
 TIMEOUT		?= 600
-KUNIT_MODULES	:= hv_sock_kunit hv_sock_state_kunit vmbus_sim_test
+KUNIT_MODULES	:= hv_ring_iter_test hv_sock_kunit hv_sock_state_kunit vmbus_sim_test
 
 # Overlaid into the kernel tree on every build; only changed files are
 # rewritten, so make rebuilds only what changed.
-OVERLAY		:= include net Documentation tools
+OVERLAY		:= drivers include net Documentation tools
 
 .PHONY: all deps tree test-kernel prod-build modules selftests guest-tools initramfs \
 	vm-run check demo shell htmldocs clean distclean
@@ -112,7 +112,8 @@ $(KPROD)/.config: $(VMDIR)/prod.config | tree
 prod-build: tree $(KPROD)/.config
 	@echo "== prod build: vmlinux and modules, net/hv_sock with W=1 C=2, uapi"
 	@$(LOCK) $(KMAKE) O=$(KPROD) vmlinux modules
-	@$(LOCK) $(KMAKE) O=$(KPROD) W=1 C=2 net/hv_sock/ 2>&1 | tee $(B)/prod-warnings.log
+	@$(LOCK) $(KMAKE) O=$(KPROD) W=1 C=2 net/hv_sock/ drivers/hv/ring_iter.o \
+		2>&1 | tee $(B)/prod-warnings.log
 	@! grep -E 'warning:|error:' $(B)/prod-warnings.log
 	@$(LOCK) $(KMAKE) O=$(KPROD) headers >/dev/null
 	@$(VMDIR)/uapi-check.sh $(KSRC) $(KPROD)/usr/include

@@ -40,11 +40,9 @@ struct hvsock_pipe_hdr {
 /* Descriptor plus pipe header: what precedes the payload on the ring. */
 #define HVSOCK_HDR_LEN	(sizeof(struct vmpacket_descriptor) + \
 			 sizeof(struct hvsock_pipe_hdr))
-/* Every VMBus packet is followed by the 64-bit "previous indices" word. */
-#define HVSOCK_TRAILER_LEN	sizeof(u64)
 /* Ring bytes taken by a packet carrying @n payload bytes. */
-#define HVSOCK_PKT_LEN(n)	(HVSOCK_HDR_LEN + ALIGN((n), 8) + \
-				 HVSOCK_TRAILER_LEN)
+#define HVSOCK_PKT_LEN(n) \
+	HV_RING_INBAND_LEN(sizeof(struct hvsock_pipe_hdr), (n))
 
 /* Largest payload of one packet, either way: the host's MTU. */
 #define HVSOCK_MTU		(16 * 1024)
@@ -267,7 +265,6 @@ void hvsock_chan_close(struct hvsock_sock *hs);
 void hvsock_queue_close(struct hvsock_sock *hs, unsigned long delay);
 
 /* ring.c */
-u32 hvsock_ring_used(u32 from, u32 to, u32 size);
 int hvsock_rx_init(const struct hv_ring_buffer_info *rbi,
 		   struct hvsock_rx *rx);
 int hvsock_rx_avail(const struct hv_ring_buffer_info *rbi,
@@ -283,12 +280,10 @@ bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi,
 		       struct hvsock_rx *rx);
 bool hvsock_rx_pending(const struct hv_ring_buffer_info *rbi,
 		       const struct hvsock_rx *rx);
-int hvsock_tx_init(const struct hv_ring_buffer_info *rbi, u32 *wr);
 int hvsock_tx_room(const struct hv_ring_buffer_info *rbi, u32 wr, u32 mtu);
 int hvsock_tx_queued(const struct hv_ring_buffer_info *rbi, u32 wr);
 int hvsock_pkt_write(struct hv_ring_buffer_info *rbi, u32 *wr,
 		     struct iov_iter *from, u32 len, bool *kick);
-int hvsock_tx_free(const struct hv_ring_buffer_info *rbi, u32 wr);
 
 /* proc.c */
 int hvsock_proc_init(void);

@@ -261,8 +261,9 @@ static bool hvsock_linger_done(struct hvsock_sock *hs)
 	rcu_read_lock();
 	chan = hvsock_live_chan(hs);
 	if (chan && !hvsock_chan_rescinded(chan))
-		done = hvsock_tx_free(&chan->outbound, READ_ONCE(hs->tx_wr)) ==
-		       (int)chan->outbound.ring_datasize;
+		done = hv_ring_free_bytes(&chan->outbound,
+					  READ_ONCE(hs->tx_wr)) ==
+		       (int)hv_ring_data_size(&chan->outbound);
 	rcu_read_unlock();
 	return done;
 }
@@ -298,7 +299,7 @@ static void hvsock_linger(struct hvsock_sock *hs, long timeo)
 	if (!chan || hvsock_linger_done(hs))
 		return;
 	/* The host signals once the ring is completely free. */
-	WRITE_ONCE(hs->tx_pending, chan->outbound.ring_datasize - 1);
+	WRITE_ONCE(hs->tx_pending, hv_ring_data_size(&chan->outbound) - 1);
 	set_channel_pending_send_size(chan, hs->tx_pending);
 
 	add_wait_queue(sk_sleep(sk), &wait);

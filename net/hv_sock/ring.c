@@ -3,11 +3,12 @@
  * AF_HYPERV: hvsock packet framing on the VMBus rings.
  *
  * A connection's rings are shared with the host, which we do not trust:
- * every index and length read from them is checked before use, and
- * headers are copied to the stack once and validated there so the host
- * cannot change them between the check and the use. Payload moves
- * straight between the ring and the caller's iov_iter, with no bounce
- * buffer and no allocation.
+ * the in-place ring helpers of drivers/hv (hv_ring_*()) check every index
+ * and length read from them, and the pipe header is copied to the stack
+ * once and validated there, so the host cannot change it between the
+ * check and the use. Payload moves straight between the ring and the
+ * caller's iov_iter, with no bounce buffer and no allocation. This file
+ * knows the hvsock framing only; the ring layout is drivers/hv's.
  *
  * The functions here work on a struct hv_ring_buffer_info only, so the
  * KUnit tests can run them on a ring in plain memory; deciding to signal
@@ -27,88 +28,6 @@
 #include <kunit/visibility.h>
 
 /**
- * hvsock_ring_used() - bytes from ring offset @from up to @to
- * @from: start offset
- * @to: end offset
- * @size: ring data size
- *
- * Return: the distance, in [0, @size).
- */
-u32 hvsock_ring_used(u32 from, u32 to, u32 size)
-{
-	return to >= from ? to - from : size - from + to;
-}
-EXPORT_SYMBOL_IF_KUNIT(hvsock_ring_used);
-
-static u32 ring_add(u32 pos, u32 n, u32 size)
-{
-	pos += n;
-	if (pos >= size)
-		pos -= size;
-	return pos;
-}
-
-static bool ring_index_ok(const struct hv_ring_buffer_info *rbi, u32 idx)
-{
-	return idx < rbi->ring_datasize && IS_ALIGNED(idx, 8);
-}
-
-/*
- * The ring pages are mapped twice in a row by the real VMBus driver, but
- * the copies below handle the wrap themselves so nothing depends on that.
- */
-static void ring_read(const struct hv_ring_buffer_info *rbi, u32 pos,
-		      void *dst, u32 len)
-{
-	const u8 *base = rbi->ring_buffer->buffer;
-	u32 first = min(len, rbi->ring_datasize - pos);
-
-	memcpy(dst, base + pos, first);
-	if (len > first)
-		memcpy(dst + first, base, len - first);
-}
-
-static void ring_write(struct hv_ring_buffer_info *rbi, u32 pos,
-		       const void *src, u32 len)
-{
-	u8 *base = rbi->ring_buffer->buffer;
-	u32 first = min(len, rbi->ring_datasize - pos);
-
-	memcpy(base + pos, src, first);
-	if (len > first)
-		memcpy(base, src + first, len - first);
-}
-
-/* A NULL @to discards the bytes (MSG_TRUNC). */
-static size_t ring_copy_to_iter(const struct hv_ring_buffer_info *rbi,
-				u32 pos, u32 len, struct iov_iter *to)
-{
-	const u8 *base = rbi->ring_buffer->buffer;
-	u32 first = min(len, rbi->ring_datasize - pos);
-	size_t n;
-
-	if (!to)
-		return len;
-	n = copy_to_iter(base + pos, first, to);
-	if (n < first || len == first)
-		return n;
-	return n + copy_to_iter(base, len - first, to);
-}
-
-static size_t ring_copy_from_iter(struct hv_ring_buffer_info *rbi, u32 pos,
-				  u32 len, struct iov_iter *from)
-{
-	u8 *base = rbi->ring_buffer->buffer;
-	u32 first = min(len, rbi->ring_datasize - pos);
-	size_t n;
-
-	n = copy_from_iter(base + pos, first, from);
-	if (n < first || len == first)
-		return n;
-	return n + copy_from_iter(base, len - first, from);
-}
-
-/**
  * hvsock_rx_init() - start receiving on a freshly opened inbound ring
  * @rbi: the inbound ring
  * @rx: the cursor to set up
@@ -117,9 +36,9 @@ static size_t ring_copy_from_iter(struct hv_ring_buffer_info *rbi, u32 pos,
  */
 int hvsock_rx_init(const struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 {
-	u32 rd = READ_ONCE(rbi->ring_buffer->read_index);
+	u32 rd;
 
-	if (!ring_index_ok(rbi, rd))
+	if (hv_ring_get_read_index(rbi, &rd))
 		return -EBADMSG;
 	seqcount_init(&rx->seq);
 	rx->pub = rd;
@@ -158,19 +77,7 @@ static void rx_move(struct hvsock_rx *rx, u32 next, u32 left)
 int hvsock_rx_avail(const struct hv_ring_buffer_info *rbi,
 		    const struct hvsock_rx *rx, u32 *avail)
 {
-	u32 size = rbi->ring_datasize;
-	u32 wr, total, done;
-
-	/* Pairs with the host's release store after writing the packet. */
-	wr = virt_load_acquire(&rbi->ring_buffer->write_index);
-	if (!ring_index_ok(rbi, wr))
-		return -EBADMSG;
-	total = hvsock_ring_used(rx->pub, wr, size);
-	done = hvsock_ring_used(rx->pub, rx->next, size);
-	if (done > total)
-		return -EBADMSG;
-	*avail = total - done;
-	return 0;
+	return hv_ring_readable(rbi, rx->pub, rx->next, avail);
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_avail);
 
@@ -191,36 +98,26 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_avail);
 int hvsock_pkt_parse(const struct hv_ring_buffer_info *rbi, u32 pos,
 		     u32 avail, struct hvsock_pkt *pkt)
 {
-	struct vmpacket_descriptor desc;
 	struct hvsock_pipe_hdr hdr;
-	u32 size = rbi->ring_datasize;
-	u32 len, doff;
+	struct hv_ring_pkt rp;
+	int err;
 
-	if (!avail)
-		return -EAGAIN;
-	if (avail < HVSOCK_PKT_LEN(0))
-		return -EBADMSG;
-
-	ring_read(rbi, pos, &desc, sizeof(desc));
-	len = (u32)desc.len8 << 3;
-	doff = (u32)desc.offset8 << 3;
-	if (desc.type != VM_PKT_DATA_INBAND)
-		return -EBADMSG;
-	if (len < HVSOCK_HDR_LEN || len > avail - HVSOCK_TRAILER_LEN)
-		return -EBADMSG;
-	if (doff < sizeof(desc) || doff > len - sizeof(hdr))
+	err = hv_ring_peek_pkt(rbi, pos, avail, &rp);
+	if (err)
+		return err;
+	if (rp.type != VM_PKT_DATA_INBAND || rp.data_len < sizeof(hdr))
 		return -EBADMSG;
 
-	ring_read(rbi, ring_add(pos, doff, size), &hdr, sizeof(hdr));
+	hv_ring_copy_out(rbi, rp.data, &hdr, sizeof(hdr));
 	if (hdr.pkt_type != HVSOCK_PIPE_DATA)
 		return -EBADMSG;
-	if (hdr.data_size > len - doff - sizeof(hdr) ||
+	if (hdr.data_size > rp.data_len - sizeof(hdr) ||
 	    hdr.data_size > HVSOCK_MTU)
 		return -EBADMSG;
 
-	pkt->data_off = ring_add(pos, doff + sizeof(hdr), size);
+	pkt->data_off = hv_ring_offset_add(rbi, rp.data, sizeof(hdr));
 	pkt->data_len = hdr.data_size;
-	pkt->next = ring_add(pos, len + HVSOCK_TRAILER_LEN, size);
+	pkt->next = rp.next;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_pkt_parse);
@@ -245,7 +142,6 @@ int hvsock_rx_pull(const struct hv_ring_buffer_info *rbi,
 		   struct hvsock_rx *rx, struct iov_iter *to, size_t len,
 		   size_t skip, bool *fin)
 {
-	u32 size = rbi->ring_datasize;
 	struct hvsock_pkt pkt;
 	size_t copied = 0;
 	u32 avail, n, c;
@@ -276,15 +172,15 @@ int hvsock_rx_pull(const struct hv_ring_buffer_info *rbi,
 			skip -= n;
 		} else {
 			n = min_t(size_t, len - copied, rx->left);
-			c = ring_copy_to_iter(rbi, rx->off, n, to);
+			c = to ? hv_ring_copy_to_iter(rbi, rx->off, n, to) : n;
 			copied += c;
 			if (c < n) {
-				rx->off = ring_add(rx->off, c, size);
+				rx->off = hv_ring_offset_add(rbi, rx->off, c);
 				rx_move(rx, rx->next, rx->left - c);
 				return copied ? copied : -EFAULT;
 			}
 		}
-		rx->off = ring_add(rx->off, n, size);
+		rx->off = hv_ring_offset_add(rbi, rx->off, n);
 		rx_move(rx, rx->next, rx->left - n);
 	}
 	return copied;
@@ -295,8 +191,7 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_pull);
 static int rx_count(const struct hv_ring_buffer_info *rbi,
 		    struct hvsock_rx *snap, u32 *bytes, bool *fin)
 {
-	u32 size = rbi->ring_datasize;
-	u32 limit = size / HVSOCK_PKT_LEN(0);
+	u32 limit = hv_ring_data_size(rbi) / HVSOCK_PKT_LEN(0);
 	struct hvsock_pkt pkt;
 	u32 avail;
 	int err;
@@ -315,7 +210,7 @@ static int rx_count(const struct hv_ring_buffer_info *rbi,
 			break;
 		}
 		*bytes += pkt.data_len;
-		avail -= hvsock_ring_used(snap->next, pkt.next, size);
+		avail -= hv_ring_offset_dist(rbi, snap->next, pkt.next);
 		snap->next = pkt.next;
 	}
 	return 0;
@@ -366,52 +261,29 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_scan);
  * @rbi: the inbound ring
  * @rx: the cursor
  *
- * Moves the read index past every fully consumed packet. A host that ran
- * out of room has set pending_send_sz and waits for a signal; like
- * hv_pkt_iter_close(), we only signal when this read moves the free space
- * from "not enough" to "enough", which is what the host expects.
+ * Moves the read index past every fully consumed packet, with the
+ * signalling rule of hv_ring_commit_read().
  *
  * Return: true if the caller must signal the host.
  */
 bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 {
-	u32 size = rbi->ring_datasize;
 	u32 pos = rx->left ? rx->cur : rx->next;
-	u32 freed, pending, wr, space;
+	bool kick;
 
 	if (pos == rx->pub)
 		return false;
-	freed = hvsock_ring_used(rx->pub, pos, size);
-
 	/*
-	 * Our reads of the packets complete before the host may reuse them,
-	 * and a lockless scan that could parse reused space sees the move.
+	 * Once the host may reuse what we parsed, a lockless scan that could
+	 * parse the reused space must see the cursor move.
 	 */
-	virt_mb();
 	preempt_disable();
 	write_seqcount_begin(&rx->seq);
-	WRITE_ONCE(rbi->ring_buffer->read_index, pos);
+	kick = hv_ring_commit_read(rbi, rx->pub, pos);
 	rx->pub = pos;
 	write_seqcount_end(&rx->seq);
 	preempt_enable();
-
-	/*
-	 * Publish the index before sampling pending_send_sz, or a host that
-	 * sets it in between would wait for a signal that never comes.
-	 */
-	virt_mb();
-	pending = READ_ONCE(rbi->ring_buffer->pending_send_sz);
-	if (!pending)
-		return false;
-	/* As hv_pkt_iter_close(): pending_send_sz before the write index. */
-	virt_rmb();
-	wr = READ_ONCE(rbi->ring_buffer->write_index);
-	if (!ring_index_ok(rbi, wr))
-		return false;
-	space = size - hvsock_ring_used(pos, wr, size);
-	if ((s64)space - freed > pending)
-		return false;
-	return space > pending;
+	return kick;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_publish);
 
@@ -431,54 +303,9 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_publish);
 bool hvsock_rx_pending(const struct hv_ring_buffer_info *rbi,
 		       const struct hvsock_rx *rx)
 {
-	/*
-	 * Our read_index store in hvsock_rx_publish() before the load of
-	 * write_index; pairs with the host's barrier between its store of
-	 * write_index and its load of read_index.
-	 */
-	virt_mb();
-	return rx->left ||
-	       READ_ONCE(rbi->ring_buffer->write_index) != rx->next;
+	return rx->left || hv_ring_unread_after(rbi, rx->next);
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_pending);
-
-/**
- * hvsock_tx_init() - start sending on a freshly opened outbound ring
- * @rbi: the outbound ring
- * @wr: set to the write index to start from
- *
- * The write index is ours, but it lives in memory the host can write:
- * read it once, check it, and from then on use only our private copy.
- *
- * Return: 0, or -EBADMSG if either index is out of range.
- */
-int hvsock_tx_init(const struct hv_ring_buffer_info *rbi, u32 *wr)
-{
-	u32 idx = READ_ONCE(rbi->ring_buffer->write_index);
-
-	if (!ring_index_ok(rbi, idx) || hvsock_tx_free(rbi, idx) < 0)
-		return -EBADMSG;
-	*wr = idx;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(hvsock_tx_init);
-
-/**
- * hvsock_tx_free() - free bytes on the outbound ring
- * @rbi: the outbound ring
- * @wr: our write index
- *
- * Return: free bytes, or -EBADMSG if the host's read index is out of range.
- */
-int hvsock_tx_free(const struct hv_ring_buffer_info *rbi, u32 wr)
-{
-	u32 rd = READ_ONCE(rbi->ring_buffer->read_index);
-
-	if (!ring_index_ok(rbi, rd))
-		return -EBADMSG;
-	return rbi->ring_datasize - hvsock_ring_used(rd, wr, rbi->ring_datasize);
-}
-EXPORT_SYMBOL_IF_KUNIT(hvsock_tx_free);
 
 /**
  * hvsock_tx_room() - payload the next outbound packet may carry
@@ -495,7 +322,7 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_tx_free);
  */
 int hvsock_tx_room(const struct hv_ring_buffer_info *rbi, u32 wr, u32 mtu)
 {
-	int free = hvsock_tx_free(rbi, wr);
+	int free = hv_ring_free_bytes(rbi, wr);
 
 	if (free < 0)
 		return free;
@@ -514,21 +341,19 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_tx_room);
  */
 int hvsock_tx_queued(const struct hv_ring_buffer_info *rbi, u32 wr)
 {
-	u32 size = rbi->ring_datasize;
-	u32 rd = READ_ONCE(rbi->ring_buffer->read_index);
-	u32 limit = size / HVSOCK_PKT_LEN(0);
+	u32 limit = hv_ring_data_size(rbi) / HVSOCK_PKT_LEN(0);
 	struct hvsock_pkt pkt;
-	u32 avail, bytes = 0;
+	u32 rd, avail, bytes = 0;
 
-	if (!ring_index_ok(rbi, rd))
+	if (hv_ring_get_read_index(rbi, &rd))
 		return 0;
 	/* These are our own packets, but the host could have rewritten them. */
-	avail = hvsock_ring_used(rd, wr, size);
+	avail = hv_ring_offset_dist(rbi, rd, wr);
 	while (avail && limit--) {
 		if (hvsock_pkt_parse(rbi, rd, avail, &pkt))
 			break;
 		bytes += pkt.data_len;
-		avail -= hvsock_ring_used(rd, pkt.next, size);
+		avail -= hv_ring_offset_dist(rbi, rd, pkt.next);
 		rd = pkt.next;
 	}
 	return bytes;
@@ -555,62 +380,15 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_tx_queued);
 int hvsock_pkt_write(struct hv_ring_buffer_info *rbi, u32 *wr,
 		     struct iov_iter *from, u32 len, bool *kick)
 {
-	struct vmpacket_descriptor desc = {};
-	struct hvsock_pipe_hdr hdr;
-	u32 size = rbi->ring_datasize;
-	u32 pos = *wr, doff, alen, end;
-	u64 trailer;
-	int free;
+	struct hvsock_pipe_hdr hdr = { .pkt_type = HVSOCK_PIPE_DATA };
+	int n;
 
 	*kick = false;
-	free = hvsock_tx_free(rbi, pos);
-	if (free < 0)
-		return free;
-	if (free <= HVSOCK_PKT_LEN(len))
-		return -EAGAIN;
-
-	doff = ring_add(pos, HVSOCK_HDR_LEN, size);
-	if (len) {
-		len = ring_copy_from_iter(rbi, doff, len, from);
-		if (!len)
-			return -EFAULT;
-	}
-	alen = ALIGN(len, 8);
-	end = ring_add(doff, len, size);
-	if (alen > len) {
-		static const u8 zero[8];
-
-		ring_write(rbi, end, zero, alen - len);
-	}
-
-	desc.type = VM_PKT_DATA_INBAND;
-	desc.offset8 = sizeof(desc) >> 3;
-	desc.len8 = (HVSOCK_HDR_LEN + alen) >> 3;
-	hdr.pkt_type = HVSOCK_PIPE_DATA;
-	hdr.data_size = len;
-	ring_write(rbi, pos, &desc, sizeof(desc));
-	ring_write(rbi, ring_add(pos, sizeof(desc), size), &hdr, sizeof(hdr));
-	/* The trailer carries the packet's start, as VMBus writers do. */
-	trailer = (u64)pos << 32;
-	end = ring_add(doff, alen, size);
-	ring_write(rbi, end, &trailer, sizeof(trailer));
-	end = ring_add(end, sizeof(trailer), size);
-
-	/* The packet is complete in memory before the host can see it. */
-	virt_mb();
-	WRITE_ONCE(rbi->ring_buffer->write_index, end);
-	WRITE_ONCE(*wr, end);
-
-	/*
-	 * Signal only when the host may have found the ring empty and gone
-	 * idle, and has not masked interrupts because it is reading anyway:
-	 * the host treats other interrupts as a misbehaving guest.
-	 */
-	virt_mb();	/* the write index is visible before we sample */
-	if (!READ_ONCE(rbi->ring_buffer->interrupt_mask)) {
-		virt_rmb();	/* interrupt_mask is read before read_index */
-		*kick = pos == READ_ONCE(rbi->ring_buffer->read_index);
-	}
-	return len;
+	n = hv_ring_write_payload(rbi, *wr, sizeof(hdr), from, len);
+	if (n < 0)
+		return n;
+	hdr.data_size = n;
+	hv_ring_commit_inband(rbi, wr, &hdr, sizeof(hdr), n, kick);
+	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_pkt_write);

@@ -56,7 +56,7 @@ static void hvsock_chan_cb(void *ctx)
 	 */
 	if (!test_and_clear_bit(HVSOCK_F_WANT_SPACE, &hs->flags))
 		return;
-	if (hvsock_tx_free(&chan->outbound, READ_ONCE(hs->tx_wr)) >
+	if (hv_ring_free_bytes(&chan->outbound, READ_ONCE(hs->tx_wr)) >
 	    (int)READ_ONCE(hs->tx_pending))
 		sk->sk_write_space(sk);
 	else
@@ -211,7 +211,7 @@ static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 
 	err = hvsock_rx_init(&chan->inbound, &hs->rx);
 	if (!err)
-		err = hvsock_tx_init(&chan->outbound, &hs->tx_wr);
+		err = hv_ring_get_write_index(&chan->outbound, &hs->tx_wr);
 	if (err) {
 		vmbus_close(chan);
 		goto fail;

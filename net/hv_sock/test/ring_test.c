@@ -97,9 +97,6 @@ static void framing_lengths(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 48, (int)HVSOCK_PKT_LEN(9));
 	KUNIT_EXPECT_EQ(test, 16384 + 32, (int)HVSOCK_PKT_LEN(HVSOCK_MTU));
 	KUNIT_EXPECT_EQ(test, 6 * 4096, (int)HVSOCK_RING_SIZE);
-	KUNIT_EXPECT_EQ(test, 0u, hvsock_ring_used(100, 100, 4096));
-	KUNIT_EXPECT_EQ(test, 8u, hvsock_ring_used(4088, 0, 4096));
-	KUNIT_EXPECT_EQ(test, 4095u, hvsock_ring_used(1, 0, 4096));
 }
 
 /* The host's signal at pending_send_sz matches "HVSOCK_TX_MIN fits". */
@@ -113,7 +110,7 @@ static void framing_pending_threshold(struct kunit *test)
 
 		r->rbi.ring_buffer->read_index = 0;
 		r->wr = used;
-		free = hvsock_tx_free(&r->rbi, r->wr);
+		free = hv_ring_free_bytes(&r->rbi, r->wr);
 		room = hvsock_tx_room(&r->rbi, r->wr, HVSOCK_MTU);
 		KUNIT_EXPECT_EQ(test, (int)(size - used), free);
 		KUNIT_EXPECT_EQ(test, free > HVSOCK_TX_PENDING,
@@ -399,13 +396,13 @@ static void framing_rejects_malformed(struct kunit *test)
 static void framing_rejects_oversize(struct kunit *test)
 {
 	struct ring_ctx *r = ring_new(test, 8 * 4096, 0);
-	static u8 big[HVSOCK_MTU + 8 + HVSOCK_TRAILER_LEN];
+	static u8 big[HVSOCK_MTU + 8 + VMBUS_PKT_TRAILER];
 	struct hvsock_pkt pkt;
 	struct raw_pkt p;
 
 	raw_pkt_init(&p, HVSOCK_MTU + 8);
 	ring_put_raw(r, &p, HVSOCK_HDR_LEN);
-	ring_put_raw(r, big, HVSOCK_MTU + 8 + HVSOCK_TRAILER_LEN);
+	ring_put_raw(r, big, HVSOCK_MTU + 8 + VMBUS_PKT_TRAILER);
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			hvsock_pkt_parse(&r->rbi, 0, r->wr, &pkt));
 }
@@ -420,7 +417,7 @@ static void framing_rejects_bad_indices(struct kunit *test)
 	r->rbi.ring_buffer->write_index = 4096;	/* out of the ring */
 	KUNIT_EXPECT_EQ(test, -EBADMSG, hvsock_rx_avail(&r->rbi, &r->rx, &avail));
 	r->rbi.ring_buffer->read_index = 5000;
-	KUNIT_EXPECT_EQ(test, -EBADMSG, hvsock_tx_free(&r->rbi, 0));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, hv_ring_free_bytes(&r->rbi, 0));
 	KUNIT_EXPECT_EQ(test, -EBADMSG, hvsock_tx_room(&r->rbi, 0, HVSOCK_MTU));
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ring_send(r, "x", 1));
 }

@@ -44,6 +44,10 @@ vm=$?
 passed=0 failed=0
 if [ -f "$log" ]; then
 	grep -E '^HVT-FUZZ ' "$log"
+	# What each failing fuzzer said first: the result line alone does
+	# not tell a CI log's reader what went wrong.
+	grep -iE '^\[fuzz_[a-z]*\] [^ ]*: (violation|hang|leak)[: ]' "$log" |
+		head -n 20 | sed 's/^/   | /'
 	passed=$(grep -cE '^HVT-FUZZ [^:]*: ok' "$log")
 	failed=$(grep -cE '^HVT-FUZZ [^:]*: not ok' "$log")
 	for n in $names; do

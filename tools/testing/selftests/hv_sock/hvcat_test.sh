@@ -175,12 +175,25 @@ kill $host 2>/dev/null
 wait $host 2>/dev/null
 
 # The host goes away while the guest sends: EPIPE or ECONNRESET on write.
-timeout 2 hvhost listen "$SVC_PIPE" sink > /dev/null 2>&1 &
+# The host is killed once the connection is up and data flows, however
+# long connecting takes on a loaded machine.
+timeout 60 hvhost listen "$SVC_PIPE" sink > /dev/null 2>&1 &
 host=$!
+(
+	for _ in $(seq 300); do
+		grep -qi " 01 .* $SVC_PIPE " /proc/net/hv_sock 2>/dev/null &&
+			break
+		usleep 100000
+	done
+	usleep 500000
+	kill $host 2>/dev/null
+) &
+killer=$!
 sleep 1
 expect 1 "(write to|read from) socket: (Broken pipe|Connection reset by peer)" \
 	"host closes while the guest writes: exit 1 naming the error" -- \
-	timeout 30 hvcat -t 5 "$SVC_PIPE" < /dev/zero
+	timeout 60 hvcat -t 30 "$SVC_PIPE" < /dev/zero
+wait $killer 2>/dev/null
 wait $host 2>/dev/null
 
 # stdout goes away while the host sends: EPIPE on stdout.
