@@ -42,7 +42,7 @@ struct hvsock_pipe_hdr {
 			 sizeof(struct hvsock_pipe_hdr))
 /* Ring bytes taken by a packet carrying @n payload bytes. */
 #define HVSOCK_PKT_LEN(n) \
-	HV_RING_INBAND_LEN(sizeof(struct hvsock_pipe_hdr), (n))
+	HV_RINGBUFFER_INBAND_LEN(sizeof(struct hvsock_pipe_hdr), (n))
 
 /* Largest payload of one packet, either way: the host's MTU. */
 #define HVSOCK_MTU		(16 * 1024)
@@ -110,7 +110,14 @@ struct hvsock_pkt {
 	u32 next;
 };
 
-/* Bits of hvsock_sock::flags */
+/*
+ * Bits of hvsock_sock::flags, changed with atomic bit operations: the
+ * channel callback and poll() use some of them without the socket lock.
+ * OPEN, CLOSED, RESCINDED, UNREG and RESET are not one state machine: our
+ * close and the host's rescind come in either order, and RESET says why
+ * the connection ended. Who sets and tests each bit, under which lock:
+ * Documentation/networking/af_hvsock.rst, "Kernel internals".
+ */
 enum {
 	HVSOCK_F_BOUND,		/* in the bind table under local_srv */
 	HVSOCK_F_AUTOBIND,	/* bound by connect(), not by the user */
@@ -152,7 +159,7 @@ enum {
  * @rescind_work holds one. @chan is valid while HVSOCK_F_OPEN is set; its
  * rings only while hvsock_ring_ok(), which turns false for good once the
  * connection is reset or closed: every ring access of the socket calls
- * goes through hvsock_live_chan(), under the socket lock or, for lockless
+ * go through hvsock_live_chan(), under the socket lock or, for lockless
  * readers, under rcu_read_lock(). (The channel callback runs only while
  * the channel is open: vmbus_close() stops it.)
  */

@@ -14,8 +14,9 @@
  *
  * Locking: the socket lock serialises all socket calls, the VMBus probe
  * and remove callbacks for the socket's channel, and the work items (the
- * host's rescind is handled by one). The channel callback runs in softirq context and only wakes
- * sleepers. poll() and /proc read the rings without the socket lock,
+ * host's rescind is handled by one); functions that need it assert it
+ * with sock_owned_by_me(). The channel callback runs in softirq context
+ * and only wakes sleepers. poll() and /proc read the rings without the socket lock,
  * under rcu_read_lock(): hvsock_chan_close() marks the rings gone and
  * waits for a grace period before it frees them. The bind table and the
  * list of all sockets have their own spinlock (table.c), taken inside the
@@ -151,6 +152,7 @@ struct hvsock_sock *hvsock_alloc(struct sock *parent, int kern)
 	struct hvsock_sock *hs, *ps = hvsock_sk(parent);
 	struct sock *sk;
 
+	sock_owned_by_me(parent);
 	sk = sk_alloc(sock_net(parent), PF_HYPERV, GFP_KERNEL, &hvsock_proto,
 		      kern);
 	if (!sk)
@@ -185,9 +187,12 @@ static void hvsock_kick(struct vmbus_channel *chan)
 /* Send the FIN once, if the channel can still carry it. */
 static void hvsock_send_fin(struct hvsock_sock *hs)
 {
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
+	struct vmbus_channel *chan;
 	bool kick;
 
+	/* Writers of the outbound ring and of tx_wr serialise on it. */
+	sock_owned_by_me(&hs->sk);
+	chan = hvsock_live_chan(hs);
 	if (!chan || hvsock_chan_rescinded(chan) ||
 	    test_and_set_bit(HVSOCK_F_FIN_SENT, &hs->flags))
 		return;
@@ -208,9 +213,11 @@ static void hvsock_send_fin(struct hvsock_sock *hs)
  */
 void hvsock_peer_gone(struct hvsock_sock *hs)
 {
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	struct sock *sk = &hs->sk;
+	struct vmbus_channel *chan;
 
+	sock_owned_by_me(sk);
+	chan = hvsock_live_chan(hs);
 	/* After a reset there is nothing left to report. */
 	if (test_bit(HVSOCK_F_RESET, &hs->flags))
 		return;
@@ -239,6 +246,7 @@ void hvsock_reset(struct hvsock_sock *hs, const char *why)
 {
 	struct sock *sk = &hs->sk;
 
+	sock_owned_by_me(sk);
 	if (test_and_set_bit(HVSOCK_F_RESET, &hs->flags))
 		return;
 	net_warn_ratelimited("hv_sock: %pUl: %s from host, connection reset\n",
@@ -260,10 +268,12 @@ static bool hvsock_linger_done(struct hvsock_sock *hs)
 
 	rcu_read_lock();
 	chan = hvsock_live_chan(hs);
-	if (chan && !hvsock_chan_rescinded(chan))
-		done = hv_ring_free_bytes(&chan->outbound,
-					  READ_ONCE(hs->tx_wr)) ==
-		       (int)hv_ring_data_size(&chan->outbound);
+	if (chan && !hvsock_chan_rescinded(chan)) {
+		struct hv_ring_buffer_info *out = &chan->outbound;
+
+		done = hv_ringbuffer_free_bytes(out, READ_ONCE(hs->tx_wr)) ==
+		       (int)hv_ringbuffer_data_size(out);
+	}
 	rcu_read_unlock();
 	return done;
 }
@@ -293,13 +303,16 @@ static void hvsock_want_space(struct hvsock_sock *hs)
 static void hvsock_linger(struct hvsock_sock *hs, long timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	struct sock *sk = &hs->sk;
+	struct vmbus_channel *chan;
 
+	/* sk_wait_event() drops and retakes it. */
+	sock_owned_by_me(sk);
+	chan = hvsock_live_chan(hs);
 	if (!chan || hvsock_linger_done(hs))
 		return;
 	/* The host signals once the ring is completely free. */
-	WRITE_ONCE(hs->tx_pending, hv_ring_data_size(&chan->outbound) - 1);
+	WRITE_ONCE(hs->tx_pending, hv_ringbuffer_data_size(&chan->outbound) - 1);
 	set_channel_pending_send_size(chan, hs->tx_pending);
 
 	add_wait_queue(sk_sleep(sk), &wait);
@@ -312,9 +325,13 @@ static void hvsock_linger(struct hvsock_sock *hs, long timeo)
 	remove_wait_queue(sk_sleep(sk), &wait);
 }
 
-/* Take the children off a listener; the caller closes them unlocked. */
+/*
+ * Take the children off a listener, locked; the caller closes them after
+ * releasing it, since hvsock_close_sk() takes each child's lock.
+ */
 static void hvsock_listen_stop(struct hvsock_sock *hs, struct list_head *q)
 {
+	sock_owned_by_me(&hs->sk);
 	list_splice_init(&hs->accept_q, q);
 	WRITE_ONCE(hs->sk.sk_ack_backlog, 0);
 	hvsock_set_state(&hs->sk, TCP_CLOSE);
@@ -343,20 +360,20 @@ static void hvsock_close_children(struct list_head *q)
  */
 void hvsock_connect_cancel(struct hvsock_sock *hs)
 {
+	sock_owned_by_me(&hs->sk);
 	if (cancel_delayed_work(&hs->connect_work))
 		sock_put(&hs->sk);
 }
 
-/*
- * Data the host sent that nobody read, or a malformed packet; caller
- * holds the socket lock.
- */
+/* Data the host sent that nobody read, or a malformed packet. */
 static bool hvsock_unread_data(struct hvsock_sock *hs)
 {
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
+	struct vmbus_channel *chan;
 	u32 bytes;
 	bool fin;
 
+	sock_owned_by_me(&hs->sk);
+	chan = hvsock_live_chan(hs);
 	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
 		return false;
 	return hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin) ||
@@ -530,6 +547,7 @@ void hvsock_connect_work(struct work_struct *work)
  */
 static void hvsock_drop_autobind(struct hvsock_sock *hs)
 {
+	sock_owned_by_me(&hs->sk);
 	if (test_and_clear_bit(HVSOCK_F_AUTOBIND, &hs->flags)) {
 		hvsock_unbind(hs);
 		hs->local_srv = guid_null;
@@ -549,6 +567,7 @@ void hvsock_connect_failed(struct hvsock_sock *hs, int err)
 {
 	struct sock *sk = &hs->sk;
 
+	sock_owned_by_me(sk);
 	hvsock_drop_autobind(hs);
 	WRITE_ONCE(sk->sk_err, err);
 	/* As tcp_done(): poll() then reports EPOLLIN | EPOLLRDHUP too. */
@@ -565,6 +584,7 @@ static int hvsock_start_connect(struct hvsock_sock *hs,
 	guid_t vm, srv;
 	int err;
 
+	sock_owned_by_me(sk);
 	import_guid(&vm, addr->shv_vm_id);
 	import_guid(&srv, addr->shv_service_id);
 	if (!hvsock_vm_is_host(&vm))
@@ -597,11 +617,15 @@ static int hvsock_start_connect(struct hvsock_sock *hs,
 	return 0;
 }
 
-/* Wait while a connect is in progress; returns the time left. */
+/*
+ * Wait while a connect is in progress; returns the time left. Called
+ * locked: sk_wait_event() lets go of the lock while it sleeps.
+ */
 static long hvsock_wait_connect(struct sock *sk, long timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
+	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (sk->sk_state == TCP_SYN_SENT) {
 		if (!timeo || signal_pending(current))
@@ -621,10 +645,12 @@ static long hvsock_wait_connect(struct sock *sk, long timeo)
  */
 static bool hvsock_closed_after_fin(struct hvsock_sock *hs)
 {
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
+	struct vmbus_channel *chan;
 	u32 bytes;
 	bool fin;
 
+	sock_owned_by_me(&hs->sk);
+	chan = hvsock_live_chan(hs);
 	if (!test_bit(HVSOCK_F_CONNECTED, &hs->flags) || hs->sk.sk_err)
 		return false;
 	if (test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
@@ -846,6 +872,7 @@ static int hvsock_tx_wait(struct hvsock_sock *hs, size_t want, long *timeo)
 	struct sock *sk = &hs->sk;
 	int err = 0;
 
+	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
 	/* As sk_stream_wait_memory(): SIGIO when space returns. */
 	sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
@@ -952,6 +979,7 @@ static void hvsock_got_fin(struct hvsock_sock *hs)
 {
 	struct sock *sk = &hs->sk;
 
+	sock_owned_by_me(sk);
 	set_bit(HVSOCK_F_PEER_FIN, &hs->flags);
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	sock_set_flag(sk, SOCK_DONE);
@@ -1007,12 +1035,15 @@ static bool hvsock_rx_wait_done(struct hvsock_sock *hs)
 static int hvsock_recv_pass(struct hvsock_sock *hs, struct msghdr *msg,
 			    size_t len, size_t done, int flags, bool *fin)
 {
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	struct iov_iter *to = flags & MSG_TRUNC ? NULL : &msg->msg_iter;
 	bool peek = flags & MSG_PEEK;
 	struct hvsock_rx tmp, *rx = &hs->rx;
+	struct vmbus_channel *chan;
 	int n;
 
+	/* The only mover of the receive cursor; lockless readers scan it. */
+	sock_owned_by_me(&hs->sk);
+	chan = hvsock_live_chan(hs);
 	*fin = false;
 	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
 		return 0;
@@ -1039,10 +1070,12 @@ static int hvsock_recv_pass(struct hvsock_sock *hs, struct msghdr *msg,
  */
 static void hvsock_rx_wake_others(struct hvsock_sock *hs)
 {
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
 	struct sock *sk = &hs->sk;
+	struct vmbus_channel *chan;
 	struct socket_wq *wq;
 
+	sock_owned_by_me(sk);
+	chan = hvsock_live_chan(hs);
 	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags) ||
 	    !hvsock_rx_pending(&chan->inbound, &hs->rx))
 		return;
@@ -1151,10 +1184,12 @@ out:
  */
 static __poll_t hvsock_poll_rx(struct hvsock_sock *hs, u8 shutdown)
 {
-	struct vmbus_channel *chan = hvsock_live_chan(hs);
+	struct vmbus_channel *chan;
 	u32 bytes;
 	bool fin;
 
+	lockdep_assert_in_rcu_read_lock();
+	chan = hvsock_live_chan(hs);
 	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
 		return 0;
 	switch (hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin)) {
@@ -1173,6 +1208,7 @@ static __poll_t hvsock_poll_rx(struct hvsock_sock *hs, u8 shutdown)
 /* The outbound side of poll(), under rcu_read_lock(); as tcp_poll(). */
 static __poll_t hvsock_poll_tx(struct hvsock_sock *hs, u8 shutdown)
 {
+	lockdep_assert_in_rcu_read_lock();
 	if ((shutdown & SEND_SHUTDOWN) || hvsock_tx_ready(hs, SIZE_MAX))
 		return EPOLLOUT | EPOLLWRNORM;
 
@@ -1377,6 +1413,7 @@ static int hvsock_set_rcvlowat(struct sock *sk, int val)
 	u32 bytes;
 	bool fin;
 
+	sock_owned_by_me(sk);
 	val = val ? : 1;
 	WRITE_ONCE(sk->sk_rcvlowat, val);
 	chan = hvsock_live_chan(hs);

@@ -44,6 +44,8 @@ static int hvsock_seq_show(struct seq_file *seq, void *v)
 		return 0;
 	}
 
+	/* hvsock_seq_start() took it: @v stays on the list. */
+	lockdep_assert_held(&hvsock_table_lock);
 	hs = list_entry(v, struct hvsock_sock, all_node);
 	sk = &hs->sk;
 	/* hvsock_chan_close() waits for us before it frees the rings. */

@@ -3,7 +3,7 @@
  * AF_HYPERV: hvsock packet framing on the VMBus rings.
  *
  * A connection's rings are shared with the host, which we do not trust:
- * the in-place ring helpers of drivers/hv (hv_ring_*()) check every index
+ * the in-place ring helpers of drivers/hv (hv_ringbuffer_*()) check every index
  * and length read from them, and the pipe header is copied to the stack
  * once and validated there, so the host cannot change it between the
  * check and the use. Payload moves straight between the ring and the
@@ -38,7 +38,7 @@ int hvsock_rx_init(const struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 {
 	u32 rd;
 
-	if (hv_ring_get_read_index(rbi, &rd))
+	if (hv_ringbuffer_get_read_index(rbi, &rd))
 		return -EBADMSG;
 	seqcount_init(&rx->seq);
 	rx->pub = rd;
@@ -77,7 +77,7 @@ static void rx_move(struct hvsock_rx *rx, u32 next, u32 left)
 int hvsock_rx_avail(const struct hv_ring_buffer_info *rbi,
 		    const struct hvsock_rx *rx, u32 *avail)
 {
-	return hv_ring_readable(rbi, rx->pub, rx->next, avail);
+	return hv_ringbuffer_readable(rbi, rx->pub, rx->next, avail);
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_avail);
 
@@ -99,23 +99,23 @@ int hvsock_pkt_parse(const struct hv_ring_buffer_info *rbi, u32 pos,
 		     u32 avail, struct hvsock_pkt *pkt)
 {
 	struct hvsock_pipe_hdr hdr;
-	struct hv_ring_pkt rp;
+	struct hv_ringbuffer_pkt rp;
 	int err;
 
-	err = hv_ring_peek_pkt(rbi, pos, avail, &rp);
+	err = hv_ringbuffer_peek_pkt(rbi, pos, avail, &rp);
 	if (err)
 		return err;
 	if (rp.type != VM_PKT_DATA_INBAND || rp.data_len < sizeof(hdr))
 		return -EBADMSG;
 
-	hv_ring_copy_out(rbi, rp.data, &hdr, sizeof(hdr));
+	hv_ringbuffer_copy_out(rbi, rp.data_off, &hdr, sizeof(hdr));
 	if (hdr.pkt_type != HVSOCK_PIPE_DATA)
 		return -EBADMSG;
 	if (hdr.data_size > rp.data_len - sizeof(hdr) ||
 	    hdr.data_size > HVSOCK_MTU)
 		return -EBADMSG;
 
-	pkt->data_off = hv_ring_offset_add(rbi, rp.data, sizeof(hdr));
+	pkt->data_off = hv_ringbuffer_offset_add(rbi, rp.data_off, sizeof(hdr));
 	pkt->data_len = hdr.data_size;
 	pkt->next = rp.next;
 	return 0;
@@ -172,15 +172,15 @@ int hvsock_rx_pull(const struct hv_ring_buffer_info *rbi,
 			skip -= n;
 		} else {
 			n = min_t(size_t, len - copied, rx->left);
-			c = to ? hv_ring_copy_to_iter(rbi, rx->off, n, to) : n;
+			c = to ? hv_ringbuffer_copy_to_iter(rbi, rx->off, n, to) : n;
 			copied += c;
 			if (c < n) {
-				rx->off = hv_ring_offset_add(rbi, rx->off, c);
+				rx->off = hv_ringbuffer_offset_add(rbi, rx->off, c);
 				rx_move(rx, rx->next, rx->left - c);
 				return copied ? copied : -EFAULT;
 			}
 		}
-		rx->off = hv_ring_offset_add(rbi, rx->off, n);
+		rx->off = hv_ringbuffer_offset_add(rbi, rx->off, n);
 		rx_move(rx, rx->next, rx->left - n);
 	}
 	return copied;
@@ -191,7 +191,7 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_pull);
 static int rx_count(const struct hv_ring_buffer_info *rbi,
 		    struct hvsock_rx *snap, u32 *bytes, bool *fin)
 {
-	u32 limit = hv_ring_data_size(rbi) / HVSOCK_PKT_LEN(0);
+	u32 limit = hv_ringbuffer_data_size(rbi) / HVSOCK_PKT_LEN(0);
 	struct hvsock_pkt pkt;
 	u32 avail;
 	int err;
@@ -210,7 +210,7 @@ static int rx_count(const struct hv_ring_buffer_info *rbi,
 			break;
 		}
 		*bytes += pkt.data_len;
-		avail -= hv_ring_offset_dist(rbi, snap->next, pkt.next);
+		avail -= hv_ringbuffer_offset_dist(rbi, snap->next, pkt.next);
 		snap->next = pkt.next;
 	}
 	return 0;
@@ -262,16 +262,16 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_scan);
  * @rx: the cursor
  *
  * Moves the read index past every fully consumed packet, with the
- * signalling rule of hv_ring_commit_read().
+ * signalling rule of hv_ringbuffer_read_signal().
  *
  * Return: true if the caller must signal the host.
  */
 bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 {
 	u32 pos = rx->left ? rx->cur : rx->next;
-	bool kick;
+	u32 old = rx->pub;
 
-	if (pos == rx->pub)
+	if (pos == old)
 		return false;
 	/*
 	 * Once the host may reuse what we parsed, a lockless scan that could
@@ -279,11 +279,11 @@ bool hvsock_rx_publish(struct hv_ring_buffer_info *rbi, struct hvsock_rx *rx)
 	 */
 	preempt_disable();
 	write_seqcount_begin(&rx->seq);
-	kick = hv_ring_commit_read(rbi, rx->pub, pos);
+	hv_ringbuffer_publish_read(rbi, pos);
 	rx->pub = pos;
 	write_seqcount_end(&rx->seq);
 	preempt_enable();
-	return kick;
+	return hv_ringbuffer_read_signal(rbi, old, pos);
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_publish);
 
@@ -303,7 +303,7 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_publish);
 bool hvsock_rx_pending(const struct hv_ring_buffer_info *rbi,
 		       const struct hvsock_rx *rx)
 {
-	return rx->left || hv_ring_unread_after(rbi, rx->next);
+	return rx->left || hv_ringbuffer_unread_after(rbi, rx->next);
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_pending);
 
@@ -322,7 +322,7 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_rx_pending);
  */
 int hvsock_tx_room(const struct hv_ring_buffer_info *rbi, u32 wr, u32 mtu)
 {
-	int free = hv_ring_free_bytes(rbi, wr);
+	int free = hv_ringbuffer_free_bytes(rbi, wr);
 
 	if (free < 0)
 		return free;
@@ -341,19 +341,19 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_tx_room);
  */
 int hvsock_tx_queued(const struct hv_ring_buffer_info *rbi, u32 wr)
 {
-	u32 limit = hv_ring_data_size(rbi) / HVSOCK_PKT_LEN(0);
+	u32 limit = hv_ringbuffer_data_size(rbi) / HVSOCK_PKT_LEN(0);
 	struct hvsock_pkt pkt;
 	u32 rd, avail, bytes = 0;
 
-	if (hv_ring_get_read_index(rbi, &rd))
+	if (hv_ringbuffer_get_read_index(rbi, &rd))
 		return 0;
 	/* These are our own packets, but the host could have rewritten them. */
-	avail = hv_ring_offset_dist(rbi, rd, wr);
+	avail = hv_ringbuffer_offset_dist(rbi, rd, wr);
 	while (avail && limit--) {
 		if (hvsock_pkt_parse(rbi, rd, avail, &pkt))
 			break;
 		bytes += pkt.data_len;
-		avail -= hv_ring_offset_dist(rbi, rd, pkt.next);
+		avail -= hv_ringbuffer_offset_dist(rbi, rd, pkt.next);
 		rd = pkt.next;
 	}
 	return bytes;
@@ -384,11 +384,11 @@ int hvsock_pkt_write(struct hv_ring_buffer_info *rbi, u32 *wr,
 	int n;
 
 	*kick = false;
-	n = hv_ring_write_payload(rbi, *wr, sizeof(hdr), from, len);
+	n = hv_ringbuffer_write_payload(rbi, *wr, sizeof(hdr), from, len);
 	if (n < 0)
 		return n;
 	hdr.data_size = n;
-	hv_ring_commit_inband(rbi, wr, &hdr, sizeof(hdr), n, kick);
+	*kick = hv_ringbuffer_commit_inband(rbi, wr, &hdr, sizeof(hdr), n);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_pkt_write);

@@ -71,6 +71,7 @@ int hvsock_bind_service(struct hvsock_sock *hs, const guid_t *srv)
 	guid_t pick;
 	int tries;
 
+	sock_owned_by_me(&hs->sk);
 	if (!guid_is_null(srv)) {
 		spin_lock(&hvsock_table_lock);
 		if (__hvsock_lookup(srv)) {
@@ -108,6 +109,7 @@ insert:
  */
 void hvsock_unbind(struct hvsock_sock *hs)
 {
+	sock_owned_by_me(&hs->sk);
 	if (!test_and_clear_bit(HVSOCK_F_BOUND, &hs->flags))
 		return;
 	spin_lock(&hvsock_table_lock);

@@ -56,7 +56,7 @@ static void hvsock_chan_cb(void *ctx)
 	 */
 	if (!test_and_clear_bit(HVSOCK_F_WANT_SPACE, &hs->flags))
 		return;
-	if (hv_ring_free_bytes(&chan->outbound, READ_ONCE(hs->tx_wr)) >
+	if (hv_ringbuffer_free_bytes(&chan->outbound, READ_ONCE(hs->tx_wr)) >
 	    (int)READ_ONCE(hs->tx_pending))
 		sk->sk_write_space(sk);
 	else
@@ -123,6 +123,7 @@ void hvsock_queue_close(struct hvsock_sock *hs, unsigned long delay)
 {
 	bool pending;
 
+	sock_owned_by_me(&hs->sk);
 	sock_hold(&hs->sk);
 	if (delay)
 		pending = !queue_delayed_work(hvsock_wq, &hs->close_work,
@@ -142,6 +143,7 @@ void hvsock_queue_close(struct hvsock_sock *hs, unsigned long delay)
  */
 void hvsock_chan_close(struct hvsock_sock *hs)
 {
+	sock_owned_by_me(&hs->sk);
 	if (!test_bit(HVSOCK_F_OPEN, &hs->flags) ||
 	    test_and_set_bit(HVSOCK_F_CLOSED, &hs->flags))
 		return;
@@ -211,7 +213,7 @@ static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 
 	err = hvsock_rx_init(&chan->inbound, &hs->rx);
 	if (!err)
-		err = hv_ring_get_write_index(&chan->outbound, &hs->tx_wr);
+		err = hv_ringbuffer_get_write_index(&chan->outbound, &hs->tx_wr);
 	if (err) {
 		vmbus_close(chan);
 		goto fail;

@@ -32,6 +32,8 @@ static struct ring_ctx *ring_new(struct kunit *test, u32 datasize, u32 start)
 	r->rbi.ring_size = datasize + sizeof(struct hv_ring_buffer);
 	r->rbi.ring_buffer->read_index = start;
 	r->rbi.ring_buffer->write_index = start;
+	/* As hv_ringbuffer_init(): we honour pending_send_sz. */
+	r->rbi.ring_buffer->feature_bits.feat_pending_send_sz = 1;
 	r->wr = start;
 	KUNIT_ASSERT_EQ(test, 0, hvsock_rx_init(&r->rbi, &r->rx));
 	return r;
@@ -110,7 +112,7 @@ static void framing_pending_threshold(struct kunit *test)
 
 		r->rbi.ring_buffer->read_index = 0;
 		r->wr = used;
-		free = hv_ring_free_bytes(&r->rbi, r->wr);
+		free = hv_ringbuffer_free_bytes(&r->rbi, r->wr);
 		room = hvsock_tx_room(&r->rbi, r->wr, HVSOCK_MTU);
 		KUNIT_EXPECT_EQ(test, (int)(size - used), free);
 		KUNIT_EXPECT_EQ(test, free > HVSOCK_TX_PENDING,
@@ -417,7 +419,7 @@ static void framing_rejects_bad_indices(struct kunit *test)
 	r->rbi.ring_buffer->write_index = 4096;	/* out of the ring */
 	KUNIT_EXPECT_EQ(test, -EBADMSG, hvsock_rx_avail(&r->rbi, &r->rx, &avail));
 	r->rbi.ring_buffer->read_index = 5000;
-	KUNIT_EXPECT_EQ(test, -EBADMSG, hv_ring_free_bytes(&r->rbi, 0));
+	KUNIT_EXPECT_EQ(test, -EBADMSG, hv_ringbuffer_free_bytes(&r->rbi, 0));
 	KUNIT_EXPECT_EQ(test, -EBADMSG, hvsock_tx_room(&r->rbi, 0, HVSOCK_MTU));
 	KUNIT_EXPECT_EQ(test, -EBADMSG, ring_send(r, "x", 1));
 }

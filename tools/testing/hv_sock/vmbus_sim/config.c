@@ -38,9 +38,9 @@ static u32 hvsim_personality_version(u32 personality)
 		VERSION_WIN10_V5_2 : VERSION_WIN10;
 }
 
-/* Called with hvsim_cfg_lock held. */
 static void hvsim_apply_personality(u32 personality)
 {
+	lockdep_assert_held(&hvsim_cfg_lock);
 	hvsim_cfg.personality = personality;
 	WRITE_ONCE(vmbus_proto_version, hvsim_personality_version(personality));
 }

@@ -156,11 +156,12 @@ void hvsim_conn_signal_guest(struct hvsim_conn *c)
 	local_bh_enable();
 }
 
-/* Called with hvsim_listen_lock and c->lock held. */
 static void hvsim_listener_make_ready(struct hvsim_conn *c)
 {
 	struct hvsim_listener *l = c->listener;
 
+	lockdep_assert_held(&hvsim_listen_lock);
+	lockdep_assert_held(&c->lock);
 	if (!l || c->on_ready)
 		return;
 	list_move_tail(&c->lnode, &l->ready);
@@ -312,11 +313,11 @@ static u32 hvsim_guid_hash(const guid_t *g)
 	return jhash(g, sizeof(*g), 0);
 }
 
-/* Called with hvsim_listen_lock held. */
 static struct hvsim_listener *hvsim_listener_find(const guid_t *service)
 {
 	struct hvsim_listener *l;
 
+	lockdep_assert_held(&hvsim_listen_lock);
 	hash_for_each_possible(hvsim_listeners, l, node,
 			       hvsim_guid_hash(service))
 		if (guid_equal(&l->service, service))
@@ -324,10 +325,11 @@ static struct hvsim_listener *hvsim_listener_find(const guid_t *service)
 	return NULL;
 }
 
-/* Called with hvsim_listen_lock held: queue a new guest connection. */
+/* Queue a new guest connection on @l, if it has room. */
 static bool hvsim_listener_enqueue(struct hvsim_listener *l,
 				   struct hvsim_conn *c)
 {
+	lockdep_assert_held(&hvsim_listen_lock);
 	if (!l || l->qlen >= l->backlog)
 		return false;
 

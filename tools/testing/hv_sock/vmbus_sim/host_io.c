@@ -155,6 +155,9 @@ static ssize_t hvsim_rx_copy(struct hvsim_conn *c, struct iov_iter *to)
 	size_t copied = 0;
 	int ret = 0;
 
+	/* The read cursor is the reader's; the ring stays mapped. */
+	lockdep_assert_held(&c->rx_lock);
+	lockdep_assert_held_read(&c->ring_sem);
 	/* Draining: the guest need not interrupt us for new packets. */
 	hvsim_ring_set_mask(&c->out, true);
 	while (iov_iter_count(to)) {
@@ -178,10 +181,11 @@ typedef ssize_t (*hvsim_io_step)(struct hvsim_conn *c,
 				 const struct hvsim_snap *s, void *arg);
 
 /*
- * Run @step(@c, snapshot, @arg) under the ring lock until it stops failing
+ * Run @step(@c, snapshot, @arg) under @c->ring_sem until it stops failing
  * with -EAGAIN, or just once if @nonblock, sleeping for the next event of
  * @c in between. A protocol error on the way resets the connection and is
- * returned as @proto_err. The caller holds the lock of the direction.
+ * returned as @proto_err. The caller holds the lock of the direction:
+ * @c->rx_lock for reads, @c->tx_lock for writes and the FIN.
  */
 static ssize_t hvsim_io_retry(struct hvsim_conn *c, hvsim_io_step step,
 			      void *arg, int proto_err, bool nonblock)
@@ -190,6 +194,8 @@ static ssize_t hvsim_io_retry(struct hvsim_conn *c, hvsim_io_step step,
 	ssize_t ret;
 	long seq;
 
+	lockdep_assert(lockdep_is_held(&c->rx_lock) ||
+		       lockdep_is_held(&c->tx_lock));
 	for (;;) {
 		seq = atomic_long_read(&c->events);
 		down_read(&c->ring_sem);
@@ -310,6 +316,9 @@ static int hvsim_tx_packet(struct hvsim_conn *c, u32 want,
 	bool fault;
 	int ret;
 
+	/* The write position is the writer's; the ring stays mapped. */
+	lockdep_assert_held(&c->tx_lock);
+	lockdep_assert_held_read(&c->ring_sem);
 	ret = hvsim_tx_room(c, want, &p);
 	if (ret == -EAGAIN) {
 		/* Ask for an interrupt once there is room, then look again. */

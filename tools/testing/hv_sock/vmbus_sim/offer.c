@@ -36,9 +36,10 @@ void hvsim_offer_queue(struct hvsim_conn *c, u32 delay_ms, u32 timeout_ms)
 	queue_delayed_work(hvsim_offer_wq, &c->hch->offer_work, delay);
 }
 
-/* Called with c->lock held, channel delivered. */
+/* The channel is delivered (HVSIM_CH_DELIVERED). */
 static void hvsim_queue_rescind(struct hvsim_conn *c)
 {
+	lockdep_assert_held(&c->lock);
 	c->ch_state = HVSIM_CH_RESCINDING;
 	c->flags |= HVSIM_INFO_RESCINDED;
 	/* Keeps the channel alive until the rescind work is done. */
@@ -146,6 +147,7 @@ void hvsim_conn_rescind(struct hvsim_conn *c, enum hvsim_close_reason why)
 	struct hvsim_channel *discard = NULL;
 	unsigned long flags;
 
+	might_sleep();
 	spin_lock_irqsave(&c->lock, flags);
 	if (c->state != HVSIM_STATE_CLOSED) {
 		c->state = HVSIM_STATE_CLOSED;
