@@ -44,6 +44,7 @@ wait_listen() {
 }
 
 echo "TAP version 13"
+need_simulator
 if ! command -v hvcat > /dev/null || ! command -v hvhost > /dev/null; then
 	echo "1..0 # SKIP hvcat or hvhost not installed"
 	exit $KSFT_SKIP

@@ -20,6 +20,7 @@ usage() {
 }
 
 echo "TAP version 13"
+need_simulator
 if ! command -v hvperf > /dev/null; then
 	echo "1..0 # SKIP hvperf not installed"
 	exit $KSFT_SKIP

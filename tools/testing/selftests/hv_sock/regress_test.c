@@ -1264,16 +1264,13 @@ static void tcp_reset(int fd)
 TEST(tcp_ref_failed_connect_poll_mask)
 {
 	int port = tcp_closed_port(), s, ev, ret;
+	struct sockaddr_in a;
 
 	ASSERT_LT(0, port);
 	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ASSERT_LE(0, s);
-	{
-		struct sockaddr_in a;
-
-		lo_addr(&a, port);
-		ret = hvs_err(connect(s, (struct sockaddr *)&a, sizeof(a)));
-	}
+	lo_addr(&a, port);
+	ret = hvs_err(connect(s, (struct sockaddr *)&a, sizeof(a)));
 	TH_LOG("TCP non-blocking connect to a closed port: %s",
 	       strerror(-ret));
 	if (ret == -EINPROGRESS) {

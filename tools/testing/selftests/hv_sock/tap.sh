@@ -30,3 +30,12 @@ retry() {
 	done
 	return 1
 }
+
+# need_simulator: after "TAP version 13", skip the whole test where there is
+# no simulated Hyper-V host to play the other end (a real Hyper-V guest).
+need_simulator() {
+	[ -e /dev/hvsim ] || modprobe -q vmbus_sim 2> /dev/null
+	[ -e /dev/hvsim ] && return 0
+	echo "1..0 # SKIP no simulated Hyper-V host (/dev/hvsim)"
+	exit $KSFT_SKIP
+}
