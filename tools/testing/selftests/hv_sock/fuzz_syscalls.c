@@ -125,7 +125,9 @@ enum { K_NONE, K_SOCK, K_HOST };
  * dup2(), and the calls that change a socket's role (bind, listen,
  * connect, shutdown), which therefore never use a stale number. Other
  * calls use the number without the lock and judge their result only if
- * @gen did not change meanwhile.
+ * @gen did not change meanwhile. Every change bumps @gen before the
+ * system call that makes it (see slot_begin_change()): a call that saw
+ * the new state must not be judged by the old one.
  */
 struct slot {
 	pthread_mutex_t lock;
@@ -456,6 +458,22 @@ static void slot_set(struct slot *s, int fd, int kind, unsigned int flags,
 static void slot_touch(struct slot *s)
 {
 	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * @s, locked, is about to change: its file is replaced (dup2) or its
+ * socket's role changes (listen, shutdown, ...). A thread that took its
+ * snapshot before may make its call once the kernel made the change but
+ * judge it before we update the flags and bump @gen afterwards: it would
+ * judge, say, accept() on a socket that listens now as on one that never
+ * listened. Bumping @gen before the call, and making that visible before
+ * the call's effects, turns every such call into a race, whatever the
+ * interleaving; snapshots wait for the lock, so none is taken meanwhile.
+ */
+static void slot_begin_change(struct slot *s)
+{
+	slot_touch(s);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 static void do_close(struct worker *w, int fd)
@@ -924,6 +942,8 @@ static bool lock_role(struct worker *w, struct slot **sp, struct snap *n)
 		op_socket(w);
 		return false;
 	}
+	/* Before the snapshot: the caller judges its own call by it. */
+	slot_begin_change(s);
 	snap_locked(s, n);
 	*sp = s;
 	return true;
@@ -1035,6 +1055,8 @@ static void op_dup(struct worker *w)
 	} else {
 		if (one_in(w, 2))
 			flags = one_in(w, 8) ? O_APPEND : O_CLOEXEC;
+		/* b->fd names a's file as soon as dup3() made it so. */
+		slot_begin_change(b);
 		r = CALL(w, "dup3", a->fd, b->fd, flags, 0,
 			 dup3(a->fd, b->fd, flags));
 		judge(w, NULL, K_SOCK, r, &(struct expect){
