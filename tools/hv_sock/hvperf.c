@@ -3,7 +3,7 @@
  * hvperf: throughput and latency of AF_HYPERV next to its peers.
  *
  *   hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES] [-i ITERS]
- *          [-c CONNS] [-n IDLE] [-T SECS] [-q]
+ *          [-c CONNS] [-n IDLE] [-T SECS] [-P GCPU,HCPU] [-Q] [-q]
  *
  * For each family, in the manner of tools/testing/vsock/vsock_perf.c:
  *
@@ -35,6 +35,18 @@
  *   unix      AF_UNIX stream sockets (abstract address)
  *   tcp       TCP over 127.0.0.1 (the loopback interface must be up)
  *
+ * For repeatable figures (make bench):
+ *
+ *   -P GCPU,HCPU  pin the guest side (this process) to CPU GCPU and the
+ *                 host side (the child serving the family) to CPU HCPU,
+ *                 so both placements, same CPU and different CPUs, can be
+ *                 measured on their own
+ *   -Q            before every measurement, wait until the last one's
+ *                 connections are gone: the simulated host knows no
+ *                 channel, /proc/net/hv_sock lists no socket and no TCP
+ *                 connection is open but listeners and TIME_WAIT, then
+ *                 let deferred work run for 100 ms
+ *
  * Output: one CSV line per figure, "family,measure,size,value,unit" after a
  * header line, then a table for humans on lines starting with '#'.
  * Exit status: 0 if every requested figure was measured, 1 if any failed
@@ -54,6 +66,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -110,6 +123,9 @@ struct opts {
 	unsigned int conns;
 	unsigned int idle;
 	unsigned int limit_s;
+	int pin_guest;		/* CPU or -1 */
+	int pin_host;
+	bool quiesce;
 	bool quiet;
 };
 
@@ -137,6 +153,8 @@ struct result {
 };
 
 static struct result results[NR_FAMS][NR_ROWS];
+/* -P: the host side's CPU, for the children server_start() forks; or -1 */
+static int pin_host_cpu = -1;
 static char row_names[NR_ROWS][32];
 static const char *row_units[NR_ROWS];
 static unsigned char *buf;
@@ -243,6 +261,16 @@ static double percentile(const double *v, unsigned int n, unsigned int pct)
 	__u64 rank = ((__u64)n * pct + 99) / 100;
 
 	return v[rank ? rank - 1 : 0];
+}
+
+/* Run the calling thread on @cpu only (-P); -errno on failure. */
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 /* ---------------------------------------------------------------- host side */
@@ -557,6 +585,13 @@ static int server_start(struct server *s, enum fam_id fam, const char **what)
 		return -errno;
 	}
 	if (s->pid == 0) {
+		int err = pin_host_cpu >= 0 ? pin_to(pin_host_cpu) : 0;
+
+		if (err) {
+			fprintf(stderr, "hvperf: host side on CPU %d: %s\n",
+				pin_host_cpu, strerror(-err));
+			_exit(1);
+		}
 		srv_loop(lfd, s->hvsim);
 		_exit(1);
 	}
@@ -861,6 +896,80 @@ static void settle(bool hvsim)
 }
 
 /*
+ * Entries of a /proc/net table (one header line) whose state, the
+ * hexadecimal field after the two addresses, is not one of @skip (a
+ * NUL-terminated list); -1 if the table cannot be read. For
+ * /proc/net/hv_sock every socket counts (@state_field 0).
+ */
+static long proc_net_busy(const char *path, int state_field,
+			  const unsigned int *skip)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int st, i;
+		char *p = line;
+		int field;
+
+		if (n++ < 0 || !state_field)
+			continue;
+		/* tcp: "sl local rem st ...": the 4th field */
+		for (field = 0; field < state_field && p; field++) {
+			p += strspn(p, " ");
+			p = strchr(p, ' ');
+		}
+		if (!p || sscanf(p, " %x", &st) != 1)
+			continue;
+		for (i = 0; skip[i] && skip[i] != st; i++)
+			;
+		if (skip[i])
+			n--;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * -Q: wait, at most 30 s, until nothing of the previous measurement is
+ * still closing: the simulated host knows no channel (each AF_HYPERV and
+ * vsock-hv connection is one; listeners are none), /proc/net/hv_sock
+ * lists no socket (the guest side never listens), and TCP has nothing but
+ * listeners and TIME_WAIT minisockets, which cost nothing until they
+ * expire. Then 100 ms for RCU callbacks and deferred frees. A teardown
+ * that overlaps the next measurement is what made figures collapse after
+ * the memory test. Says so on a '#' line if the system never got quiet.
+ */
+static void quiesce(void)
+{
+	/* TCP_LISTEN, TCP_TIME_WAIT */
+	static const unsigned int tcp_skip[] = { 0x0a, 0x06, 0 };
+	static const unsigned int none[] = { 0 };
+	long long ch = 0;
+	long hv = 0, tcp = 0, tcp6 = 0;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		ch = hvsim_channels();
+		hv = proc_net_busy("/proc/net/hv_sock", 0, none);
+		tcp = proc_net_busy("/proc/net/tcp", 3, tcp_skip);
+		tcp6 = proc_net_busy("/proc/net/tcp6", 3, tcp_skip);
+		if (ch <= 0 && hv <= 0 && tcp <= 0 && tcp6 <= 0)
+			break;
+		usleep(100000);
+	}
+	if (i == 300) {
+		printf("# not quiet after 30 s: channels %lld, hv_sock %ld, tcp %ld\n",
+		       ch, hv, tcp + tcp6);
+		fflush(stdout);
+	}
+	usleep(100000);
+}
+
+/*
  * Memory per idle connection: o->idle connections open at once, the
  * kernel's growth in KiB per connection (total, slab, vmalloc).
  */
@@ -997,8 +1106,11 @@ static int check_limit(int err)
 	return !err && timed_out() ? -ETIMEDOUT : err;
 }
 
+/* Start a measurement: quiet system first (-Q), then its time limit. */
 static void arm(const struct opts *o)
 {
+	if (o->quiesce)
+		quiesce();
 	set_timed_out(false);
 	alarm(o->limit_s);
 }
@@ -1024,6 +1136,8 @@ static int run_family(enum fam_id f, const struct opts *o)
 		double m[3] = { 0 };
 
 		/* setup and teardown of IDLE connections: more time */
+		if (o->quiesce)
+			quiesce();
 		set_timed_out(false);
 		alarm(o->limit_s + 30 + o->idle / 8);
 		err = check_limit(run_mem(f, o, m));
@@ -1106,7 +1220,8 @@ static void print_table(const struct opts *o)
 static void print_help(void)
 {
 	printf("usage: hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES]\n"
-	       "              [-i ITERS] [-c CONNS] [-n IDLE] [-T SECS] [-q]\n"
+	       "              [-i ITERS] [-c CONNS] [-n IDLE] [-T SECS]\n"
+	       "              [-P GCPU,HCPU] [-Q] [-q]\n"
 	       "\n"
 	       "  -F  families, comma-separated (default: all that are\n"
 	       "      available here):\n"
@@ -1120,6 +1235,9 @@ static void print_help(void)
 	       "  -n  idle connections open at once for mem (default 1024)\n"
 	       "  -T  time limit of each measurement in seconds (default 120;\n"
 	       "      mem: 30 s more and 1 s per 8 idle connections)\n"
+	       "  -P  pin the guest side to CPU GCPU, the host side to HCPU\n"
+	       "  -Q  before each measurement, wait until the previous one's\n"
+	       "      connections and channels are gone\n"
 	       "  -q  CSV only, no table\n"
 	       "\n"
 	       "Prints family,measure,size,value,unit lines, then a table on\n"
@@ -1213,6 +1331,24 @@ static int parse_count(const char *s, unsigned int *out)
 	return 0;
 }
 
+/* -P GCPU,HCPU */
+static int parse_pin(const char *arg, struct opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int g, h;
+	char end;
+
+	if (sscanf(arg, "%u,%u%c", &g, &h, &end) != 2 || g >= ncpu ||
+	    h >= ncpu || g >= CPU_SETSIZE || h >= CPU_SETSIZE) {
+		fprintf(stderr, "hvperf: bad placement '%s' (GCPU,HCPU, CPUs 0 to %ld)\n",
+			arg, ncpu - 1);
+		return -1;
+	}
+	o->pin_guest = g;
+	o->pin_host = h;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {
@@ -1223,6 +1359,8 @@ int main(int argc, char **argv)
 		.conns = 100,
 		.idle = 1024,
 		.limit_s = 120,
+		.pin_guest = -1,
+		.pin_host = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_alarm };
 	int c, f, rc = 0;
@@ -1232,7 +1370,7 @@ int main(int argc, char **argv)
 	for (f = 0; f < NR_MEASURES; f++)
 		o.measure[f] = f != M_MEM;
 
-	while ((c = getopt(argc, argv, "F:m:s:b:i:c:n:T:qh")) != -1) {
+	while ((c = getopt(argc, argv, "F:m:s:b:i:c:n:T:P:Qqh")) != -1) {
 		switch (c) {
 		case 'F':
 			if (parse_names(optarg, fam_names, NR_FAMS, o.fam))
@@ -1274,6 +1412,13 @@ int main(int argc, char **argv)
 			if (parse_count(optarg, &o.limit_s))
 				return EXIT_USAGE;
 			break;
+		case 'P':
+			if (parse_pin(optarg, &o))
+				return EXIT_USAGE;
+			break;
+		case 'Q':
+			o.quiesce = true;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -1296,6 +1441,16 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	memset(buf, 0x5a, MAX_BUF);
+	if (o.pin_guest >= 0) {
+		int err = pin_to(o.pin_guest);
+
+		if (err) {
+			fprintf(stderr, "hvperf: guest side on CPU %d: %s\n",
+				o.pin_guest, strerror(-err));
+			return EXIT_FAIL;
+		}
+		pin_host_cpu = o.pin_host;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* no SA_RESTART: the time limit interrupts blocked calls */
 	sigaction(SIGALRM, &sa, NULL);

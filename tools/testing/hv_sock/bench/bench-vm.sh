@@ -3,13 +3,14 @@
 #
 # bench-vm.sh: make bench's program in the VM (/run-dir/.run). Runs
 # bench.sh with the settings run-bench.sh left in /run-dir/bench.env, then
-# repeats every figure on "HVB," lines between HVB-CSV-BEGIN and
-# HVB-CSV-END, once the machine is quiet, for report.py to read back from
-# the console. Exits with bench.sh's status.
+# repeats every figure on "HVB," lines and every failed measurement on
+# "HVB-FAILED," lines between HVB-CSV-BEGIN and HVB-CSV-END, once the
+# machine is quiet, for report.py to read back from the console. Exits
+# with bench.sh's status.
 
 # shellcheck disable=SC1091 # written by run-bench.sh
 [ -f /run-dir/bench.env ] && . /run-dir/bench.env
-export REPS HVPERF_ARGS
+export REPS HOSTS FAMS FAMS_MORE SIZES MEM HVPERF_ARGS
 
 {
 	/run-dir/bench.sh
@@ -19,6 +20,6 @@ rc=$(sed -n 's/^HVB-STATUS \([0-9]*\)$/\1/p' /tmp/bench.out)
 
 echo "HVB-CSV-BEGIN"
 grep -E '^[0-9]+,' /tmp/bench.out | sed 's/^/HVB,/'
-grep -E '^# [a-z-]+ [a-z_]+ [0-9]+: FAILED' /tmp/bench.out | sed 's/^# /HVB-FAILED,/'
+grep -E '^failed,' /tmp/bench.out | sed 's/^failed,/HVB-FAILED,/'
 echo "HVB-CSV-END"
 exit "$rc"

@@ -2,99 +2,140 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # bench.sh: hvperf for every family, several repetitions, in the test VM
-# (make vm-run RUN=tools/testing/hv_sock/bench/bench.sh).
+# (make bench; or make vm-run RUN=tools/testing/hv_sock/bench/bench.sh).
 #
-# Environment: REPS (default 3), HVPERF_ARGS (extra hvperf options, e.g.
-# "-b 64M -s 4K,64K,1M").
+# Environment (defaults in brackets):
+#   REPS         repetitions [3]
+#   HOSTS        simulated host personalities, in turn [ws2016 modern]
+#   FAMS         families on the first host [hyperv,vsock-hv,vsock-lo,unix,tcp]
+#   FAMS_MORE    families on the other hosts: those the host changes, and
+#                AF_UNIX for the ratios [hyperv,vsock-hv,unix]
+#   SIZES        write sizes of tx and rx [4K 64K 1M]
+#   MEM          1: the memory measure too, in the first repetition on
+#                each host only: it counts pages, and what earlier
+#                repetitions left in the slab caches would blur it [1]
+#   HVPERF_ARGS  options for every hvperf run [-b 16M -i 1000 -c 100 -n 1024 -T 60]
 #
-# Prints every figure as CSV, "rep,family,measure,size,value,unit", then
-# one summary line per figure, "summary,family,measure,size,median,min,
-# max,unit", then a table of the medians on '#' lines. Exits 1 if any run
-# of hvperf failed.
+# One repetition measures every figure once, and each figure for every
+# family in turn (one hvperf run per figure), so a drift of the machine
+# touches all families alike. hvperf -Q waits before every measurement
+# until the previous one's connections and channels are gone. RTT and
+# connect + close run twice: both ends pinned to CPU 0 ("same") and the
+# guest side on CPU 0, the host side on CPU 1 ("diff"); throughput is not
+# pinned ("any").
+#
+# Prints every figure as a CSV line, "rep,host,place,family,measure,size,
+# value,unit", and every failed measurement as "failed,host,place,family,
+# measure,size,why". Exits 1 if any run of hvperf or any setup failed.
 
 here=$(dirname "$(readlink -f "$0")")
 PATH=$PATH:$here:/run-dir
 export PATH
 
 REPS=${REPS:-3}
+HOSTS=${HOSTS:-ws2016 modern}
+FAMS=${FAMS:-hyperv,vsock-hv,vsock-lo,unix,tcp}
+FAMS_MORE=${FAMS_MORE:-hyperv,vsock-hv,unix}
+SIZES=${SIZES:-4K 64K 1M}
+MEM=${MEM:-1}
+HVPERF_ARGS=${HVPERF_ARGS:--b 16M -i 1000 -c 100 -n 1024 -T 60}
 T=${TMPDIR:-/tmp}/hvbench
 rm -rf "$T" && mkdir -p "$T"
 rc=0
 
-for m in hv_sock hv_vsock_peer vsock_loopback; do
-	modprobe $m || { echo "bench: modprobe $m failed"; rc=1; }
-done
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+# Each TCP connection would start from what the previous one left in the
+# route's metrics cache: history, not the code, would set the figure.
+echo 1 > /proc/sys/net/ipv4/tcp_no_metrics_save
+modprobe vsock_loopback || { echo "bench: modprobe vsock_loopback failed"; rc=1; }
 
-echo "# bench: $REPS repetitions of hvperf $HVPERF_ARGS"
-echo "# kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs"
-echo "rep,family,measure,size,value,unit"
-r=1
-while [ $r -le "$REPS" ]; do
+# Unload what has to see the host's personality at load time; the last
+# connections may still be closing.
+unload() {
+	for m in hv_vsock_peer hv_sock; do
+		[ -d /sys/module/$m ] || continue
+		t=0
+		while ! rmmod $m 2>/dev/null; do
+			t=$((t + 1))
+			if [ $t -ge 100 ]; then
+				echo "bench: rmmod $m failed"
+				return 1
+			fi
+			sleep 0.2
+		done
+	done
+}
+
+# host HOST: the simulated host plays HOST from now on.
+host() {
+	unload || return 1
+	modprobe vmbus_sim || return 1
+	hvhost config personality="$1" | grep '^HVSIM ' | sed 's/^/# /'
+	modprobe hv_sock && modprobe hv_vsock_peer
+}
+
+# run REP HOST PLACE FAMS HVPERF-OPTIONS...: one hvperf run, its figures
+# and failures into $T/all.
+run() {
+	rep=$1 h=$2 place=$3 fams=$4
+	shift 4
 	# shellcheck disable=SC2086 # HVPERF_ARGS is a list of options
-	hvperf -q $HVPERF_ARGS > "$T/rep$r" 2> "$T/rep$r.err"
+	hvperf -q -Q -F "$fams" $HVPERF_ARGS "$@" > "$T/out" 2> "$T/err"
 	prc=$?
+	cat "$T/err"
+	grep -v '^family,' "$T/out" | while IFS= read -r line; do
+		case $line in
+		"# "*": FAILED: "*)
+			# "# fam measure size: FAILED: why"
+			echo "$line"
+			echo "$line" | sed -n "s/^# \([a-z-]*\) \([a-z_]*\) \([0-9]*\): FAILED: \(.*\)$/failed,$h,$place,\1,\2,\3,\4/p"
+			;;
+		"#"*)
+			echo "$line"
+			;;
+		*)
+			echo "$rep,$h,$place,$line"
+			;;
+		esac
+	done | tee -a "$T/all"
 	if [ $prc -ne 0 ]; then
-		echo "# bench: hvperf repetition $r exited with $prc"
+		echo "# bench: hvperf $* ($h, $place, rep $rep) exited with $prc"
 		rc=1
 	fi
-	grep '^#' "$T/rep$r"
-	cat "$T/rep$r.err"
-	grep -v -e '^#' -e '^family,' "$T/rep$r" | sed "s/^/$r,/" | tee -a "$T/all"
-	r=$((r + 1))
+}
+
+echo "# bench: $REPS repetitions on hosts $HOSTS, hvperf $HVPERF_ARGS"
+echo "# kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs"
+echo "rep,host,place,family,measure,size,value,unit"
+first=1
+for h in $HOSTS; do
+	if ! host "$h"; then
+		echo "# bench: cannot switch to host $h"
+		rc=1
+		continue
+	fi
+	fams=$FAMS
+	[ $first -eq 1 ] || fams=$FAMS_MORE
+	r=1
+	while [ $r -le "$REPS" ]; do
+		echo "# bench: host $h, repetition $r, families $fams"
+		if [ "$MEM" = 1 ] && [ $r -eq 1 ]; then
+			run $r "$h" any "$fams" -m mem
+		fi
+		for s in $SIZES; do
+			run $r "$h" any "$fams" -m tx -s "$s"
+		done
+		for s in $SIZES; do
+			run $r "$h" any "$fams" -m rx -s "$s"
+		done
+		run $r "$h" same "$fams" -m rtt -P 0,0
+		run $r "$h" diff "$fams" -m rtt -P 0,1
+		run $r "$h" same "$fams" -m conn -P 0,0
+		run $r "$h" diff "$fams" -m conn -P 0,1
+		r=$((r + 1))
+	done
+	first=0
 done
-
+unload
 [ -s "$T/all" ] || { echo "bench: no figures"; exit 1; }
-
-# Median, min and max of each figure over the repetitions, in the order
-# the figures first appeared.
-sort -t, -k2,2 -k3,3 -k4,4n -k5,5n "$T/all" | awk -F, '
-function flush() {
-	if (n == 0)
-		return
-	med = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-	printf "summary,%s,%s,%s,%.3f,%.3f,%.3f,%s\n", fam, meas, size, med, v[1], v[n], unit
-	n = 0
-}
-{
-	key = $2 "," $3 "," $4
-	if (key != last) {
-		flush()
-		last = key
-		fam = $2; meas = $3; size = $4; unit = $6
-	}
-	v[++n] = $5
-}
-END { flush() }' > "$T/summary"
-
-awk -F, 'NR == FNR { k = $2 "," $3 "," $4; if (!(k in order)) order[k] = FNR; next }
-	{ print order[$2 "," $3 "," $4] "\t" $0 }' "$T/all" "$T/summary" |
-	sort -n -k1,1 | cut -f2- > "$T/summary.sorted"
-cat "$T/summary.sorted"
-
-# The table: one row per measure and size, one column per family.
-awk -F, '
-{
-	row = $3 (($4 > 1) ? " " ($4 >= 1048576 ? $4 / 1048576 "M" : \
-		$4 >= 1024 ? $4 / 1024 "K" : $4) : "")
-	if (!(row in seen)) { seen[row] = 1; rows[++nr] = row; unit[row] = $8 }
-	if (!($2 in fseen)) { fseen[$2] = 1; fams[++nf] = $2 }
-	val[row, $2] = $5
-}
-END {
-	printf "#\n# median of %d runs\n# %-12s %-7s", reps, "measure", "unit"
-	for (f = 1; f <= nf; f++)
-		printf " %10s", fams[f]
-	printf "\n"
-	for (r = 1; r <= nr; r++) {
-		printf "# %-12s %-7s", rows[r], unit[rows[r]]
-		for (f = 1; f <= nf; f++) {
-			if ((rows[r], fams[f]) in val)
-				printf " %10.1f", val[rows[r], fams[f]]
-			else
-				printf " %10s", "-"
-		}
-		printf "\n"
-	}
-}' reps="$REPS" "$T/summary.sorted"
 exit $rc

@@ -6,9 +6,19 @@
 # stdout and LOG, and exit with the guest's exit status. A guest that does not
 # finish within TIMEOUT seconds is killed (exit 124). Any kernel report on the
 # console (see scan-console.sh) fails the run whatever the guest said.
+#
+# HVT_ICOUNT=1 runs the guest on QEMU's instruction-counted clock
+# (-icount shift=0,sleep=off: guest time advances 1 ns per executed
+# instruction and skips idle time), for figures that host load cannot move;
+# the guest's random numbers (-seed) and its real-time clock (a fixed date,
+# advancing with the guest's clock) then do not depend on the host either.
 set -o pipefail
 kernel=$1 initrd=$2 timeout=$3 log=$4
 here=$(dirname "$(readlink -f "$0")")
+icount=()
+[ -n "${HVT_ICOUNT:-}" ] &&
+	icount=(-icount "shift=0,sleep=off" -seed 1
+		-rtc "base=2025-01-01T00:00:00,clock=vm")
 
 if [ -n "$HVT_INTERACTIVE" ]; then
 	exec qemu-system-x86_64 -accel tcg -smp 2 -m 2G -cpu max \
@@ -18,7 +28,7 @@ if [ -n "$HVT_INTERACTIVE" ]; then
 fi
 
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-x86_64 -accel tcg -smp 2 -m 2G -cpu max \
+	qemu-system-x86_64 -accel tcg -smp 2 -m 2G -cpu max "${icount[@]}" \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 kasan.fault=report $HVT_CMDLINE" \
