@@ -166,7 +166,7 @@ check:
 # The main job: the whole path in the test VM, ending with one verdict line.
 demo:
 	@$(MAKE) -s deps
-	@$(MAKE) -s vm-run RUN=$(TOP)/tools/testing/hv_sock/demo/demo.sh TIMEOUT=900
+	@MAKE="$(MAKE)" $(TOP)/tools/testing/hv_sock/demo/run-demo.sh
 
 # An interactive shell in the same VM, with the tools on the PATH.
 shell:
