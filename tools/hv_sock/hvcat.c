@@ -36,6 +36,8 @@
 #include <unistd.h>
 #include <linux/hv_sock.h>
 
+#include "hv_guid_text.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define BUF_SIZE	65536
 #define FNV_OFFSET	0xcbf29ce484222325ULL
@@ -132,68 +134,6 @@ static const struct {
 	{ "silohost", HV_GUID_SILOHOST_INIT },
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Parse the 8-4-4-4-12 form into the Windows in-memory layout. On error,
- * return -1 with a description of the problem in @why.
- */
-static int parse_guid_text(const char *s, __u8 g[16], char *why, size_t wlen)
-{
-	static const int groups[5] = { 8, 4, 4, 4, 12 };
-	unsigned char b[16];
-	size_t len = strlen(s);
-	int i, j, k = 0;
-
-	if (len >= 2 && s[0] == '{' && s[len - 1] == '}') {
-		s++;
-		len -= 2;
-	}
-	if (len != 36) {
-		snprintf(why, wlen, "%zu characters, a GUID has 36 (8-4-4-4-12 hex digits)",
-			 len);
-		return -1;
-	}
-	for (i = 0; i < 5; i++) {
-		for (j = 0; j < groups[i]; j += 2) {
-			int hi = hexval(s[0]), lo = hexval(s[1]);
-
-			if (hi < 0 || lo < 0) {
-				snprintf(why, wlen, "'%c' in group %d is not a hex digit",
-					 hi < 0 ? s[0] : s[1], i + 1);
-				return -1;
-			}
-			b[k++] = hi << 4 | lo;
-			s += 2;
-		}
-		if (i < 4 && *s++ != '-') {
-			snprintf(why, wlen, "group %d must be %d hex digits followed by '-'",
-				 i + 1, groups[i]);
-			return -1;
-		}
-	}
-	/* The first three fields are little-endian in memory. */
-	g[0] = b[3];
-	g[1] = b[2];
-	g[2] = b[1];
-	g[3] = b[0];
-	g[4] = b[5];
-	g[5] = b[4];
-	g[6] = b[7];
-	g[7] = b[6];
-	memcpy(g + 8, b + 8, 8);
-	return 0;
-}
-
 static int parse_service(const char *s, __u8 g[16], char *why, size_t wlen)
 {
 	if (*s && strspn(s, "0123456789") == strlen(s)) {
@@ -208,7 +148,7 @@ static int parse_service(const char *s, __u8 g[16], char *why, size_t wlen)
 		hv_guid_set_vsock_port(g, port);
 		return 0;
 	}
-	return parse_guid_text(s, g, why, wlen);
+	return hv_guid_parse(s, g, why, wlen);
 }
 
 static int parse_vm(const char *s, __u8 g[16], char *why, size_t wlen)
@@ -221,7 +161,7 @@ static int parse_vm(const char *s, __u8 g[16], char *why, size_t wlen)
 			return 0;
 		}
 	}
-	if (parse_guid_text(s, g, why, wlen)) {
+	if (hv_guid_parse(s, g, why, wlen)) {
 		size_t n = strlen(why);
 
 		snprintf(why + n, wlen - n,
@@ -231,20 +171,12 @@ static int parse_vm(const char *s, __u8 g[16], char *why, size_t wlen)
 	return 0;
 }
 
-static void format_guid(const __u8 g[16], char out[37])
-{
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
-}
-
 static void format_addr(const struct sockaddr_hv *a, char out[80])
 {
-	char vm[37], svc[37];
+	char vm[HV_GUID_TEXT_LEN], svc[HV_GUID_TEXT_LEN];
 
-	format_guid(a->shv_vm_id, vm);
-	format_guid(a->shv_service_id, svc);
+	hv_guid_format(a->shv_vm_id, vm);
+	hv_guid_format(a->shv_service_id, svc);
 	snprintf(out, 80, "%s/%s", vm, svc);
 }
 

@@ -11,6 +11,7 @@
 
 #include <kunit/test.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uio.h>
 #include <net/af_hvsock.h>
 
@@ -354,45 +355,60 @@ static int bad_one(struct kunit *test, const struct raw_pkt *p, u32 len)
 	return ring_recv(r, buf, sizeof(buf), &fin);
 }
 
+/*
+ * One field of a valid 16-byte packet made wrong, or the packet cut short.
+ * A zero field keeps the value raw_pkt_init() gives it.
+ */
+struct malformed_pkt {
+	const char *name;
+	u16 type;
+	u16 offset8;
+	u16 len8;
+	u32 pkt_type;
+	u32 data_size;
+	u32 put_len;		/* ring bytes published; 0: the whole packet */
+};
+
+static const struct malformed_pkt malformed_pkts[] = {
+	{ .name = "gpa_direct", .type = VM_PKT_DATA_USING_GPA_DIRECT },
+	/* the pipe header inside the descriptor */
+	{ .name = "offset_in_descriptor", .offset8 = 1 },
+	{ .name = "offset_past_packet", .offset8 = 5 },
+	/* longer than what was published */
+	{ .name = "len_past_published", .len8 = 200 },
+	{ .name = "len_no_pipe_header", .len8 = 2 },
+	/* more than the packet holds */
+	{ .name = "data_size_17", .data_size = 17 },
+	{ .name = "data_size_max", .data_size = 0xffffffff },
+	{ .name = "pipe_type_2", .pkt_type = 2 },
+	{ .name = "shorter_than_any_packet", .put_len = 24 },
+};
+
+static void malformed_pkt_desc(const struct malformed_pkt *m, char *desc)
+{
+	strscpy(desc, m->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(malformed_pkt, malformed_pkts, malformed_pkt_desc);
+
 static void framing_rejects_malformed(struct kunit *test)
 {
+	const struct malformed_pkt *m = test->param_value;
 	struct raw_pkt p;
 
 	raw_pkt_init(&p, 16);
-	p.desc.type = VM_PKT_DATA_USING_GPA_DIRECT;
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	raw_pkt_init(&p, 16);
-	p.desc.offset8 = 1;		/* inside the descriptor */
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	raw_pkt_init(&p, 16);
-	p.desc.offset8 = 5;		/* pipe header past the packet */
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	raw_pkt_init(&p, 16);
-	p.desc.len8 = 200;		/* longer than what was published */
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	raw_pkt_init(&p, 16);
-	p.desc.len8 = 2;		/* no room for the pipe header */
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	raw_pkt_init(&p, 16);
-	p.hdr.data_size = 17;		/* more than the packet holds */
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	raw_pkt_init(&p, 16);
-	p.hdr.data_size = 0xffffffff;
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	raw_pkt_init(&p, 16);
-	p.hdr.pkt_type = 2;
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, sizeof(p)));
-
-	/* Shorter than any packet. */
-	raw_pkt_init(&p, 16);
-	KUNIT_EXPECT_EQ(test, -EBADMSG, bad_one(test, &p, 24));
+	if (m->type)
+		p.desc.type = m->type;
+	if (m->offset8)
+		p.desc.offset8 = m->offset8;
+	if (m->len8)
+		p.desc.len8 = m->len8;
+	if (m->pkt_type)
+		p.hdr.pkt_type = m->pkt_type;
+	if (m->data_size)
+		p.hdr.data_size = m->data_size;
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			bad_one(test, &p, m->put_len ?: sizeof(p)));
 }
 
 static void framing_rejects_oversize(struct kunit *test)
@@ -456,7 +472,7 @@ static struct kunit_case hvsock_framing_cases[] = {
 	KUNIT_CASE(framing_publish_signals_on_crossing),
 	KUNIT_CASE(framing_writer_kicks_only_empty_ring),
 	KUNIT_CASE(framing_scan),
-	KUNIT_CASE(framing_rejects_malformed),
+	KUNIT_CASE_PARAM(framing_rejects_malformed, malformed_pkt_gen_params),
 	KUNIT_CASE(framing_rejects_oversize),
 	KUNIT_CASE(framing_rejects_bad_indices),
 	KUNIT_CASE(framing_rejects_index_rewind),

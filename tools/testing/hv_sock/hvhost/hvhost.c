@@ -53,7 +53,6 @@
  * usage errors.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -67,6 +66,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "hv_guid_text.h"
 #include "hvsim.h"
 
 #ifndef fallthrough
@@ -136,29 +136,13 @@ static const __u8 vsock_template[16] = {
 	0xbd, 0x58, 0x64, 0x00, 0x6a, 0x79, 0x86, 0xd3,
 };
 
-static int parse_hex(const char *s, int n, __u64 *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-		*v = *v << 4 | (__u64)(isdigit((unsigned char)s[i]) ?
-			s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10));
-	}
-	return 0;
-}
-
-/* "N" or 8-4-4-4-12 into the Windows in-memory layout. */
+/* "N" or a GUID text (hv_guid_parse()) into the Windows in-memory layout. */
 static int parse_service(const char *s, __u8 g[16])
 {
-	static const int grp[5] = { 8, 4, 4, 4, 12 };
-	__u64 v[5];
-	char *end;
-	const char *p = s;
-	int i;
+	char why[128];
 
 	if (*s && strspn(s, "0123456789") == strlen(s)) {
-		unsigned long port = strtoul(s, &end, 10);
+		unsigned long port = strtoul(s, NULL, 10);
 
 		if (port > 0xffffffffUL)
 			return -1;
@@ -169,35 +153,7 @@ static int parse_service(const char *s, __u8 g[16])
 		g[3] = port >> 24;
 		return 0;
 	}
-
-	if (strlen(s) != 36)
-		return -1;
-	for (i = 0; i < 5; i++) {
-		if (parse_hex(p, grp[i], &v[i]))
-			return -1;
-		p += grp[i];
-		if (i < 4 && *p++ != '-')
-			return -1;
-	}
-	for (i = 0; i < 4; i++)
-		g[i] = v[0] >> (8 * i);
-	g[4] = v[1];
-	g[5] = v[1] >> 8;
-	g[6] = v[2];
-	g[7] = v[2] >> 8;
-	g[8] = v[3] >> 8;
-	g[9] = v[3];
-	for (i = 0; i < 6; i++)
-		g[10 + i] = v[4] >> (8 * (5 - i));
-	return 0;
-}
-
-static void format_guid(const __u8 g[16], char out[37])
-{
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
+	return hv_guid_parse(s, g, why, sizeof(why));
 }
 
 static int parse_size(const char *s, __u64 *v)
@@ -410,14 +366,14 @@ static void report(const struct xfer *x, unsigned int n, const __u8 *guest,
 		   const __u8 *host)
 {
 	FILE *out = x->o->mode == MODE_PIPE ? stderr : stdout;
-	char g[37] = "-", h[37] = "-";
+	char g[HV_GUID_TEXT_LEN] = "-", h[HV_GUID_TEXT_LEN] = "-";
 
 	if (x->o->quiet)
 		return;
 	if (guest)
-		format_guid(guest, g);
+		hv_guid_format(guest, g);
 	if (host)
-		format_guid(host, h);
+		hv_guid_format(host, h);
 	fprintf(out,
 		"HVHOST conn=%u guest=%s host=%s sent=%llu sent_fnv=0x%016llx recv=%llu recv_fnv=0x%016llx status=%s\n",
 		n, g, h, (unsigned long long)x->sent,

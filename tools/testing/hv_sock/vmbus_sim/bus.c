@@ -163,7 +163,7 @@ static int hvsim_match_caller(struct device_driver *drv, void *data)
 }
 
 /**
- * hvsim_driver_of_caller - the hvsock driver a connect request came from
+ * hvsim_driver_of_caller() - the hvsock driver a connect request came from
  * @ip: return address of the call into the simulator
  * @buf: out: module name of that driver, "" to let any hvsock driver bind
  * @len: size of @buf
@@ -257,7 +257,7 @@ static int hvsim_device_name(struct hv_device *hdev)
 }
 
 /**
- * hvsim_device_add - offer a channel to the guest as a device
+ * hvsim_device_add() - offer a channel to the guest as a device
  * @hch: the channel
  *
  * Runs on hvsim_offer_wq. device_register() matches and probes the
@@ -308,7 +308,7 @@ err_put:
 }
 
 /**
- * hvsim_device_remove - unregister the device of a channel, once
+ * hvsim_device_remove() - unregister the device of a channel, once
  * @hch: the channel
  *
  * Both the rescind path and vmbus_hvsock_device_unregister() may get
@@ -316,7 +316,7 @@ err_put:
  */
 void hvsim_device_remove(struct hvsim_channel *hch)
 {
-	if (test_and_set_bit(HVSIM_CH_UNREGISTERED, &hch->bits))
+	if (test_and_set_bit(HVSIM_BIT_UNREGISTERED, &hch->bits))
 		return;
 	device_unregister(&hch->hdev->device);
 }

@@ -81,7 +81,7 @@ static void hvsim_chan_init_offer(struct vmbus_channel *chan, u32 relid,
 }
 
 /**
- * hvsim_channel_alloc - create the channel for a new offer
+ * hvsim_channel_alloc() - create the channel for a new offer
  * @conn: host side; gets a reference held by the channel
  * @if_type: offer if_type
  * @if_instance: offer if_instance
@@ -142,7 +142,7 @@ struct hvsim_channel *hvsim_channel_alloc(struct hvsim_conn *conn,
 }
 
 /**
- * hvsim_channel_release - free a channel the guest no longer knows
+ * hvsim_channel_release() - free a channel the guest no longer knows
  * @hch: channel whose device is released, or whose offer was never
  *	delivered
  *
@@ -170,7 +170,7 @@ void hvsim_channel_release(struct hvsim_channel *hch)
 }
 
 /**
- * hvsim_channel_signal - raise the channel interrupt in the guest
+ * hvsim_channel_signal() - raise the channel interrupt in the guest
  * @hch: channel
  *
  * What vmbus_chan_sched() does when the host sets the channel's event
@@ -205,7 +205,7 @@ void hvsim_channel_signal(struct hvsim_channel *hch)
 }
 
 /**
- * hvsim_channel_set_rescinded - the guest learns the channel is rescinded
+ * hvsim_channel_set_rescinded() - the guest learns the channel is rescinded
  * @hch: channel
  */
 void hvsim_channel_set_rescinded(struct hvsim_channel *hch)
@@ -556,7 +556,7 @@ EXPORT_SYMBOL_GPL(vmbus_recvpacket_raw);
 void vmbus_set_event(struct vmbus_channel *channel)
 {
 	++channel->sig_events;
-	hvsim_conn_guest_signal(to_hvsim_channel(channel)->conn);
+	hvsim_conn_guest_setevent(to_hvsim_channel(channel)->conn);
 }
 EXPORT_SYMBOL_GPL(vmbus_set_event);
 

@@ -76,7 +76,7 @@ MODULE_PARM_DESC(personality,
 		 "simulated host: ws2016 (VMBus 4.0, 5-page rings only; default) or modern (VMBus 5.2, rings up to 64 pages)");
 
 /**
- * hvsim_ring_sizes_ok - does the simulated host accept these rings?
+ * hvsim_ring_sizes_ok() - does the simulated host accept these rings?
  * @send_bytes: guest's outbound ring size as passed to vmbus_open()
  * @recv_bytes: guest's inbound ring size as passed to vmbus_open()
  *
@@ -125,7 +125,7 @@ static bool hvsim_take(u32 *counter)
 }
 
 /**
- * hvsim_fault_take_ignore_connect - consume the ignore_connects fault
+ * hvsim_fault_take_ignore_connect() - consume the ignore_connects fault
  *
  * Return: true if this guest connect request must be dropped.
  */
@@ -135,7 +135,7 @@ bool hvsim_fault_take_ignore_connect(void)
 }
 
 /**
- * hvsim_fault_take_fail_open - consume the fail_opens fault
+ * hvsim_fault_take_fail_open() - consume the fail_opens fault
  *
  * Return: true if this vmbus_open() must be refused.
  */
@@ -145,7 +145,7 @@ bool hvsim_fault_take_fail_open(void)
 }
 
 /**
- * hvsim_host_get_config - read the host configuration
+ * hvsim_host_get_config() - read the host configuration
  * @cfg: out: configuration, vmbus_version filled in
  */
 void hvsim_host_get_config(struct hvsim_config *cfg)
@@ -173,7 +173,7 @@ static int hvsim_config_check(const struct hvsim_config *cfg)
 }
 
 /**
- * hvsim_host_set_config - replace the host configuration
+ * hvsim_host_set_config() - replace the host configuration
  * @cfg: new configuration; mtu 0 and open_timeout_ms 0 select defaults,
  *	vmbus_version is ignored
  *
@@ -200,7 +200,7 @@ int hvsim_host_set_config(const struct hvsim_config *cfg)
 EXPORT_SYMBOL_GPL(hvsim_host_set_config);
 
 /**
- * hvsim_host_get_stats - read the global counters
+ * hvsim_host_get_stats() - read the global counters
  * @st: out: counters
  */
 void hvsim_host_get_stats(struct hvsim_stats *st)

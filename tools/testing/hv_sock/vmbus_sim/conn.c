@@ -51,7 +51,7 @@ static DEFINE_SPINLOCK(hvsim_conns_lock);
 static LIST_HEAD(hvsim_conns);
 
 /**
- * hvsim_conn_alloc - new host connection in HVSIM_STATE_OFFERED
+ * hvsim_conn_alloc() - new host connection in HVSIM_STATE_OFFERED
  * @from_host: the host initiates it
  * @guest_id: guest service or endpoint GUID
  * @host_id: host endpoint or service GUID
@@ -112,7 +112,7 @@ void hvsim_conn_put(struct hvsim_conn *c)
 }
 
 /**
- * hvsim_conn_event - wake host waiters after a guest signal or state change
+ * hvsim_conn_event() - wake host waiters after a guest signal or state change
  * @c: connection
  *
  * Any context.
@@ -124,26 +124,26 @@ void hvsim_conn_event(struct hvsim_conn *c)
 }
 
 /**
- * hvsim_conn_guest_signal - the guest called vmbus_setevent()
+ * hvsim_conn_guest_setevent() - the guest signalled the host (vmbus_setevent())
  * @c: connection
  *
  * Any context: the guest may signal from a tasklet or an interrupt.
  */
-void hvsim_conn_guest_signal(struct hvsim_conn *c)
+void hvsim_conn_guest_setevent(struct hvsim_conn *c)
 {
 	atomic64_inc(&c->stats.signals_from_guest);
 	hvsim_conn_event(c);
 }
 
 /**
- * hvsim_conn_signal_guest - interrupt the guest for this connection
+ * hvsim_conn_interrupt_guest() - the host interrupts the guest for this connection
  * @c: connection
  *
  * Process context. Bottom halves are disabled around the interrupt so
  * that the channel tasklet runs as soon as they are enabled again, as it
  * would on return from a real interrupt.
  */
-void hvsim_conn_signal_guest(struct hvsim_conn *c)
+void hvsim_conn_interrupt_guest(struct hvsim_conn *c)
 {
 	unsigned long flags;
 
@@ -171,7 +171,7 @@ static void hvsim_listener_make_ready(struct hvsim_conn *c)
 }
 
 /**
- * hvsim_conn_abort_offer - close a connection whose offer is unanswered
+ * hvsim_conn_abort_offer() - close a connection whose offer is unanswered
  * @c: connection
  * @why: close reason
  *
@@ -208,7 +208,7 @@ bool hvsim_conn_abort_offer(struct hvsim_conn *c, enum hvsim_close_reason why)
 }
 
 /**
- * hvsim_conn_guest_open - the host handles the guest's OPENCHANNEL
+ * hvsim_conn_guest_open() - the host handles the guest's OPENCHANNEL
  * @c: connection
  * @chan: channel whose rings the guest set up
  *
@@ -238,11 +238,11 @@ int hvsim_conn_guest_open(struct hvsim_conn *c, struct vmbus_channel *chan)
 	spin_lock(&hvsim_listen_lock);
 	spin_lock_irqsave(&c->lock, flags);
 	if (c->state == HVSIM_STATE_OFFERED) {
-		hvsim_ring_attach(&c->out, chan->ringbuffer_page, send);
-		hvsim_ring_attach(&c->in, &chan->ringbuffer_page[send_pages],
+		hvsim_ring_attach(&c->rx_ring, chan->ringbuffer_page, send);
+		hvsim_ring_attach(&c->tx_ring, &chan->ringbuffer_page[send_pages],
 				  recv);
-		c->send_size = send;
-		c->recv_size = recv;
+		c->rx_ring_size = send;
+		c->tx_ring_size = recv;
 		c->state = HVSIM_STATE_OPEN;
 		hvsim_listener_make_ready(c);
 		put_timeout = cancel_delayed_work(&c->timeout_work);
@@ -264,8 +264,8 @@ int hvsim_conn_guest_open(struct hvsim_conn *c, struct vmbus_channel *chan)
 static void hvsim_conn_detach_rings(struct hvsim_conn *c)
 {
 	down_write(&c->ring_sem);
-	hvsim_ring_detach(&c->out);
-	hvsim_ring_detach(&c->in);
+	hvsim_ring_detach(&c->rx_ring);
+	hvsim_ring_detach(&c->tx_ring);
 	up_write(&c->ring_sem);
 }
 
@@ -283,7 +283,7 @@ static void hvsim_conn_set_closed(struct hvsim_conn *c,
 }
 
 /**
- * hvsim_conn_guest_close - the host handles the guest's CLOSECHANNEL
+ * hvsim_conn_guest_close() - the host handles the guest's CLOSECHANNEL
  * @c: connection
  *
  * The host stops touching the rings before this returns (the guest frees
@@ -298,7 +298,7 @@ void hvsim_conn_guest_close(struct hvsim_conn *c)
 }
 
 /**
- * hvsim_conn_closed - the guest released the channel of a connection
+ * hvsim_conn_closed() - the guest released the channel of a connection
  * @c: connection
  */
 void hvsim_conn_closed(struct hvsim_conn *c)
@@ -347,7 +347,7 @@ static bool hvsim_listener_enqueue(struct hvsim_listener *l,
 }
 
 /**
- * hvsim_tl_connect - the host handles a guest's TL connect request
+ * hvsim_tl_connect() - the host handles a guest's TL connect request
  * @guest_id: guest endpoint GUID
  * @host_id: host service GUID
  * @driver: module name of the requesting driver
@@ -394,7 +394,7 @@ void hvsim_tl_connect(const guid_t *guest_id, const guid_t *host_id,
 }
 
 /**
- * hvsim_host_listen - listen on a host service
+ * hvsim_host_listen() - listen on a host service
  * @service: host service GUID
  * @backlog: queued connections at most, 0 for the default (16)
  * @flags: HVSIM_LISTEN_*
@@ -440,7 +440,7 @@ int hvsim_host_listen(const guid_t *service, u32 backlog, u32 flags,
 EXPORT_SYMBOL_GPL(hvsim_host_listen);
 
 /**
- * hvsim_host_unlisten - stop listening; rescind what was not accepted
+ * hvsim_host_unlisten() - stop listening; rescind what was not accepted
  * @l: listener; freed
  */
 void hvsim_host_unlisten(struct hvsim_listener *l)
@@ -485,7 +485,7 @@ static struct hvsim_conn *hvsim_listener_dequeue(struct hvsim_listener *l)
 }
 
 /**
- * hvsim_host_accept - take a connection from a listener
+ * hvsim_host_accept() - take a connection from a listener
  * @l: listener
  * @nonblock: fail with -EAGAIN instead of waiting
  * @cp: out: the connection, to be closed with hvsim_host_close()
@@ -531,7 +531,7 @@ void hvsim_listener_info(struct hvsim_listener *l, struct hvsim_conn_info *i)
 }
 
 /**
- * hvsim_host_wait_open - wait until the guest opened or the offer failed
+ * hvsim_host_wait_open() - wait until the guest opened or the offer failed
  * @c: connection from hvsim_host_connect()
  *
  * Return: 0 once open; -ETIMEDOUT, -ECONNREFUSED, -ECONNRESET as in
@@ -563,7 +563,7 @@ int hvsim_host_wait_open(struct hvsim_conn *c)
 EXPORT_SYMBOL_GPL(hvsim_host_wait_open);
 
 /**
- * hvsim_host_connect - connect the host to a guest service
+ * hvsim_host_connect() - connect the host to a guest service
  * @guest_service: the guest's service GUID (offer if_type)
  * @host_endpoint: in/out: host endpoint GUID (offer if_instance); null
  *	GUID for a fresh random one
@@ -607,7 +607,7 @@ int hvsim_host_connect(const guid_t *guest_service, guid_t *host_endpoint,
 EXPORT_SYMBOL_GPL(hvsim_host_connect);
 
 /**
- * hvsim_host_rescind - rescind a connection's channel now
+ * hvsim_host_rescind() - rescind a connection's channel now
  * @c: connection
  */
 void hvsim_host_rescind(struct hvsim_conn *c)
@@ -617,7 +617,7 @@ void hvsim_host_rescind(struct hvsim_conn *c)
 EXPORT_SYMBOL_GPL(hvsim_host_rescind);
 
 /**
- * hvsim_host_close - rescind and drop a connection
+ * hvsim_host_close() - rescind and drop a connection
  * @c: connection from accept or connect; invalid afterwards
  */
 void hvsim_host_close(struct hvsim_conn *c)
@@ -639,7 +639,7 @@ static void hvsim_ring_snapshot(const struct hvsim_ring *r, __u32 out[4])
 }
 
 /**
- * hvsim_host_conn_info - state and counters of a connection
+ * hvsim_host_conn_info() - state and counters of a connection
  * @c: connection
  * @info: out
  */
@@ -654,8 +654,8 @@ void hvsim_host_conn_info(struct hvsim_conn *c, struct hvsim_conn_info *info)
 	info->flags = c->flags | (c->drain_stopped ?
 				  HVSIM_INFO_DRAIN_STOPPED : 0);
 	info->relid = c->relid;
-	info->send_ring_size = c->send_size;
-	info->recv_ring_size = c->recv_size;
+	info->send_ring_size = c->rx_ring_size;
+	info->recv_ring_size = c->tx_ring_size;
 	spin_unlock_irqrestore(&c->lock, flags);
 
 	memcpy(info->guest_service_id, &c->guest_id, 16);
@@ -669,9 +669,10 @@ void hvsim_host_conn_info(struct hvsim_conn *c, struct hvsim_conn_info *info)
 	info->guest_ring_full = READ_ONCE(c->stats.guest_ring_full);
 	info->proto_errors = READ_ONCE(c->stats.proto_errors);
 
+	/* The ABI names the rings from the guest's side. */
 	down_read(&c->ring_sem);
-	hvsim_ring_snapshot(&c->out, info->out_ring);
-	hvsim_ring_snapshot(&c->in, info->in_ring);
+	hvsim_ring_snapshot(&c->rx_ring, info->out_ring);
+	hvsim_ring_snapshot(&c->tx_ring, info->in_ring);
 	up_read(&c->ring_sem);
 }
 EXPORT_SYMBOL_GPL(hvsim_host_conn_info);
@@ -694,7 +695,7 @@ static struct hvsim_conn *hvsim_conn_next_live(void)
 }
 
 /**
- * hvsim_conns_shutdown - rescind every connection (module unload)
+ * hvsim_conns_shutdown() - rescind every connection (module unload)
  */
 void hvsim_conns_shutdown(void)
 {

@@ -97,7 +97,7 @@ static bool hvsim_inject_signal(const struct hvsim_inject *inj,
 }
 
 /**
- * hvsim_host_inject - write raw or malformed data into the guest's ring
+ * hvsim_host_inject() - write raw or malformed data into the guest's ring
  * @c: open connection
  * @inj: what to write, see struct hvsim_inject; @inj->data is ignored
  * @data: @inj->len bytes, kernel memory
@@ -108,7 +108,7 @@ static bool hvsim_inject_signal(const struct hvsim_inject *inj,
 int hvsim_host_inject(struct hvsim_conn *c, const struct hvsim_inject *inj,
 		      const void *data)
 {
-	struct hvsim_ring *r = &c->in;
+	struct hvsim_ring *r = &c->tx_ring;
 	u32 bytes, space, old;
 	int ret;
 
@@ -131,7 +131,7 @@ int hvsim_host_inject(struct hvsim_conn *c, const struct hvsim_inject *inj,
 		hvsim_ring_publish(r, hvsim_inject_write(r, inj, data));
 		WRITE_ONCE(c->stats.pkts_to_guest, c->stats.pkts_to_guest + 1);
 		if (hvsim_inject_signal(inj, r, old))
-			hvsim_conn_signal_guest(c);
+			hvsim_conn_interrupt_guest(c);
 		ret = bytes;
 	}
 	up_read(&c->ring_sem);
@@ -156,7 +156,7 @@ static u32 *hvsim_poke_field(struct hv_ring_buffer *hdr, u32 field)
 }
 
 /**
- * hvsim_host_poke - overwrite a field of a ring header shared with the guest
+ * hvsim_host_poke() - overwrite a field of a ring header shared with the guest
  * @c: open connection
  * @poke: what to store, see struct hvsim_poke; @poke->old is filled in
  *
@@ -174,7 +174,8 @@ int hvsim_host_poke(struct hvsim_conn *c, struct hvsim_poke *poke)
 	    (poke->flags & ~HVSIM_POKE_F_SIGNAL) || poke->reserved[0] ||
 	    poke->reserved[1] || poke->reserved[2])
 		return -EINVAL;
-	r = poke->ring == HVSIM_RING_IN ? &c->in : &c->out;
+	/* HVSIM_RING_IN is the guest's inbound ring: the one the host writes. */
+	r = poke->ring == HVSIM_RING_IN ? &c->tx_ring : &c->rx_ring;
 
 	down_read(&c->ring_sem);
 	if (READ_ONCE(c->state) != HVSIM_STATE_OPEN || !hvsim_ring_attached(r)) {
@@ -186,7 +187,7 @@ int hvsim_host_poke(struct hvsim_conn *c, struct hvsim_poke *poke)
 		/* The new value is visible before the guest is interrupted. */
 		smp_mb();
 		if (poke->flags & HVSIM_POKE_F_SIGNAL)
-			hvsim_conn_signal_guest(c);
+			hvsim_conn_interrupt_guest(c);
 	}
 	up_read(&c->ring_sem);
 	return ret;

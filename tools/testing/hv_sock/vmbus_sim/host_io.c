@@ -74,7 +74,7 @@ static int hvsim_rx_check(struct hvsim_conn *c, const struct hvsim_snap *s)
 		return -ENOTCONN;
 	if (s->state == HVSIM_STATE_CLOSED)
 		return hvsim_reset_by_guest(s) ? -ECONNRESET : -ECONNABORTED;
-	if (!hvsim_ring_attached(&c->out))
+	if (!hvsim_ring_attached(&c->rx_ring))
 		return -ECONNRESET;
 	if (s->stopped)
 		return -EAGAIN;
@@ -91,12 +91,12 @@ static int hvsim_rx_check(struct hvsim_conn *c, const struct hvsim_snap *s)
  */
 static void hvsim_rx_consume(struct hvsim_conn *c, u32 next)
 {
-	struct hvsim_ring *r = &c->out;
+	struct hvsim_ring *r = &c->rx_ring;
 	u32 old = r->pos;
 
 	hvsim_ring_consume(r, next);
 	if (hvsim_ring_reader_should_signal(r, old))
-		hvsim_conn_signal_guest(c);
+		hvsim_conn_interrupt_guest(c);
 }
 
 /*
@@ -106,7 +106,7 @@ static void hvsim_rx_consume(struct hvsim_conn *c, u32 next)
  */
 static int hvsim_rx_next(struct hvsim_conn *c)
 {
-	struct hvsim_ring *r = &c->out;
+	struct hvsim_ring *r = &c->rx_ring;
 	struct hvsim_pkt pkt;
 	int ret;
 
@@ -139,10 +139,10 @@ static int hvsim_rx_payload(struct hvsim_conn *c, struct iov_iter *to,
 	u32 n = min_t(size_t, iov_iter_count(to), c->rx_left);
 	size_t done;
 
-	done = hvsim_ring_copy_to_iter(&c->out, c->rx_pos, n, to);
+	done = hvsim_ring_copy_to_iter(&c->rx_ring, c->rx_pos, n, to);
 	*copied += done;
 	c->rx_left -= done;
-	c->rx_pos = hvsim_ring_advance(&c->out, c->rx_pos, done);
+	c->rx_pos = hvsim_ring_advance(&c->rx_ring, c->rx_pos, done);
 	WRITE_ONCE(c->stats.bytes_from_guest,
 		   c->stats.bytes_from_guest + done);
 	if (!c->rx_left)
@@ -159,7 +159,7 @@ static ssize_t hvsim_rx_copy(struct hvsim_conn *c, struct iov_iter *to)
 	lockdep_assert_held(&c->rx_lock);
 	lockdep_assert_held_read(&c->ring_sem);
 	/* Draining: the guest need not interrupt us for new packets. */
-	hvsim_ring_set_mask(&c->out, true);
+	hvsim_ring_set_mask(&c->rx_ring, true);
 	while (iov_iter_count(to)) {
 		if (!c->rx_left) {
 			ret = hvsim_rx_next(c);
@@ -224,7 +224,7 @@ static ssize_t hvsim_rx_step(struct hvsim_conn *c, const struct hvsim_snap *s,
 }
 
 /**
- * hvsim_host_read - read guest payload bytes
+ * hvsim_host_read() - read guest payload bytes
  * @c: connection
  * @to: destination
  * @nonblock: fail with -EAGAIN instead of waiting
@@ -246,7 +246,7 @@ ssize_t hvsim_host_read(struct hvsim_conn *c, struct iov_iter *to,
 EXPORT_SYMBOL_GPL(hvsim_host_read);
 
 /**
- * hvsim_host_recv - hvsim_host_read() into a kernel buffer
+ * hvsim_host_recv() - hvsim_host_read() into a kernel buffer
  * @c: connection
  * @buf: destination
  * @len: size of @buf
@@ -275,7 +275,7 @@ static int hvsim_tx_check(struct hvsim_conn *c, const struct hvsim_snap *s)
 		return hvsim_reset_by_guest(s) ? -EPIPE : -ECONNABORTED;
 	if (s->flags & HVSIM_INFO_FIN_SENT)
 		return -EPIPE;
-	if (!hvsim_ring_attached(&c->in))
+	if (!hvsim_ring_attached(&c->tx_ring))
 		return -EPIPE;
 	return 0;
 }
@@ -296,7 +296,7 @@ static int hvsim_tx_room(struct hvsim_conn *c, u32 want, u32 *p)
 	u32 space;
 	int ret;
 
-	ret = hvsim_ring_writable(&c->in, &space);
+	ret = hvsim_ring_writable(&c->tx_ring, &space);
 	if (ret)
 		return ret;
 	if (space <= hvsim_tx_need(want))
@@ -309,7 +309,7 @@ static int hvsim_tx_room(struct hvsim_conn *c, u32 want, u32 *p)
 static int hvsim_tx_packet(struct hvsim_conn *c, u32 want,
 			   struct iov_iter *from)
 {
-	struct hvsim_ring *r = &c->in;
+	struct hvsim_ring *r = &c->tx_ring;
 	struct vmpacket_descriptor desc = {};
 	struct hvsim_pipe_hdr ph;
 	u32 p, old, next;
@@ -347,7 +347,7 @@ static int hvsim_tx_packet(struct hvsim_conn *c, u32 want,
 	WRITE_ONCE(c->stats.pkts_to_guest, c->stats.pkts_to_guest + 1);
 	WRITE_ONCE(c->stats.bytes_to_guest, c->stats.bytes_to_guest + p);
 	if (hvsim_ring_writer_should_signal(r, old))
-		hvsim_conn_signal_guest(c);
+		hvsim_conn_interrupt_guest(c);
 	return p;
 }
 
@@ -362,7 +362,7 @@ static ssize_t hvsim_tx_step(struct hvsim_conn *c, const struct hvsim_snap *s,
 }
 
 /**
- * hvsim_host_write - send payload bytes to the guest
+ * hvsim_host_write() - send payload bytes to the guest
  * @c: connection
  * @from: source
  * @nonblock: return what fits (or -EAGAIN) instead of waiting
@@ -389,7 +389,7 @@ ssize_t hvsim_host_write(struct hvsim_conn *c, struct iov_iter *from,
 EXPORT_SYMBOL_GPL(hvsim_host_write);
 
 /**
- * hvsim_host_send - hvsim_host_write() from a kernel buffer
+ * hvsim_host_send() - hvsim_host_write() from a kernel buffer
  * @c: connection
  * @buf: source
  * @len: bytes at @buf
@@ -422,7 +422,7 @@ static ssize_t hvsim_fin_step(struct hvsim_conn *c, const struct hvsim_snap *s,
 }
 
 /**
- * hvsim_host_shutdown - send the FIN (zero-length packet), once
+ * hvsim_host_shutdown() - send the FIN (zero-length packet), once
  * @c: connection
  * @nonblock: fail with -EAGAIN instead of waiting for ring space
  *
@@ -441,7 +441,7 @@ int hvsim_host_shutdown(struct hvsim_conn *c, bool nonblock)
 EXPORT_SYMBOL_GPL(hvsim_host_shutdown);
 
 /**
- * hvsim_host_set_drain - fault: stop or resume reading the guest's ring
+ * hvsim_host_set_drain() - fault: stop or resume reading the guest's ring
  * @c: connection
  * @drain: false to stop draining
  *
@@ -468,15 +468,15 @@ static bool hvsim_poll_readable(struct hvsim_conn *c,
 
 	if (READ_ONCE(c->rx_left))
 		return true;
-	if (s->stopped || !hvsim_ring_attached(&c->out))
+	if (s->stopped || !hvsim_ring_attached(&c->rx_ring))
 		return false;
-	if (hvsim_ring_readable(&c->out, &bytes) || bytes)
+	if (hvsim_ring_readable(&c->rx_ring, &bytes) || bytes)
 		return true;
 	if (!(wanted & (EPOLLIN | EPOLLRDNORM)))
 		return false;
 	/* Arm the interrupt before sleeping, then look again. */
-	hvsim_ring_set_mask(&c->out, false);
-	return hvsim_ring_readable(&c->out, &bytes) || bytes;
+	hvsim_ring_set_mask(&c->rx_ring, false);
+	return hvsim_ring_readable(&c->rx_ring, &bytes) || bytes;
 }
 
 static bool hvsim_poll_writable(struct hvsim_conn *c,
@@ -485,18 +485,18 @@ static bool hvsim_poll_writable(struct hvsim_conn *c,
 	u32 need = hvsim_tx_need(hvsim_cfg_mtu());
 	u32 space;
 
-	if ((s->flags & HVSIM_INFO_FIN_SENT) || !hvsim_ring_attached(&c->in))
+	if ((s->flags & HVSIM_INFO_FIN_SENT) || !hvsim_ring_attached(&c->tx_ring))
 		return true;	/* write fails at once */
-	if (hvsim_ring_writable(&c->in, &space) || space > need)
+	if (hvsim_ring_writable(&c->tx_ring, &space) || space > need)
 		return true;
 	if (!(wanted & (EPOLLOUT | EPOLLWRNORM)))
 		return false;
-	hvsim_ring_set_pending(&c->in, need);
-	return hvsim_ring_writable(&c->in, &space) || space > need;
+	hvsim_ring_set_pending(&c->tx_ring, need);
+	return hvsim_ring_writable(&c->tx_ring, &space) || space > need;
 }
 
 /**
- * hvsim_conn_poll - poll mask of a connection
+ * hvsim_conn_poll() - poll mask of a connection
  * @c: connection
  * @wanted: events the poller asked for; only those arm guest interrupts
  *

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vmbus_sim internals: the simulated Hyper-V host shared between bus.c,
- * channel.c, offer.c, ring_host.c, conn.c, faults.c and chardev.c.
+ * vmbus_sim internals: the simulated Hyper-V host shared between main.c,
+ * config.c, bus.c, channel.c, offer.c, ring_host.c, conn.c, host_io.c,
+ * faults.c and chardev.c.
  *
  * Two halves meet here. The guest half is the VMBus client API of
  * <linux/hyperv.h> that hvsock drivers call (channel.c, bus.c, plus the
@@ -123,7 +124,7 @@ enum hvsim_ch_state {
  * @rescinded: completed when @chan.rescind is set
  * @driver: module name of the hvsock driver the offer is for, or ""
  * @dev_registered: device_register() succeeded
- * @bits: HVSIM_CH_* bit flags
+ * @bits: HVSIM_BIT_* bit numbers, for the atomic bitops
  */
 struct hvsim_channel {
 	struct vmbus_channel chan;
@@ -139,8 +140,8 @@ struct hvsim_channel {
 	unsigned long bits;
 };
 
-/* hvsim_channel.bits */
-#define HVSIM_CH_UNREGISTERED	0	/* device_unregister() done */
+/* Bit numbers in hvsim_channel.bits; not values of enum hvsim_ch_state. */
+#define HVSIM_BIT_UNREGISTERED	0	/* device_unregister() done */
 
 static inline struct hvsim_channel *to_hvsim_channel(struct vmbus_channel *c)
 {
@@ -170,12 +171,14 @@ static inline struct hvsim_channel *to_hvsim_channel(struct vmbus_channel *c)
  * @timeout_ms: open timeout in effect
  * @ring_sem: held for read while the host touches ring memory; the guest's
  *	vmbus_close() takes it for write before the pages go away
- * @out: guest -> host ring (the guest's outbound ring)
- * @in: host -> guest ring (the guest's inbound ring)
- * @send_size: guest's outbound ring size as passed to vmbus_open()
- * @recv_size: guest's inbound ring size as passed to vmbus_open()
- * @rx_lock: serialises host readers
- * @tx_lock: serialises host writers
+ * @rx_ring: guest -> host ring (the guest's outbound ring)
+ * @tx_ring: host -> guest ring (the guest's inbound ring)
+ * @rx_ring_size: size of @rx_ring as the guest passed it to vmbus_open()
+ *	(its send ring size)
+ * @tx_ring_size: size of @tx_ring as the guest passed it to vmbus_open()
+ *	(its receive ring size)
+ * @rx_lock: serialises host readers (of @rx_ring)
+ * @tx_lock: serialises host writers (to @tx_ring)
  * @rx_pkt: packet being read, valid while @rx_left
  * @rx_left: payload bytes of @rx_pkt still to read
  * @rx_pos: ring offset of the next payload byte of @rx_pkt
@@ -183,6 +186,11 @@ static inline struct hvsim_channel *to_hvsim_channel(struct vmbus_channel *c)
  * @stats: counters reported by HVSIM_IOC_CONN_INFO
  * @node: on hvsim_conns
  * @unloading: hvsim_conns_shutdown() has dealt with it
+ *
+ * Rings, locks and cursors are named from the host's side: the host
+ * receives (rx) on the guest's outbound ring and transmits (tx) on the
+ * guest's inbound ring. The /dev/hvsim ABI (struct hvsim_conn_info,
+ * HVSIM_RING_OUT/IN) names the same rings from the guest's side.
  */
 struct hvsim_conn {
 	struct kref ref;
@@ -204,10 +212,10 @@ struct hvsim_conn {
 	struct delayed_work timeout_work;
 	u32 timeout_ms;
 	struct rw_semaphore ring_sem;	/* ring memory vs vmbus_close() */
-	struct hvsim_ring out;
-	struct hvsim_ring in;
-	u32 send_size;
-	u32 recv_size;
+	struct hvsim_ring rx_ring;
+	struct hvsim_ring tx_ring;
+	u32 rx_ring_size;
+	u32 tx_ring_size;
 	struct mutex rx_lock;		/* one host reader at a time */
 	struct mutex tx_lock;		/* one host writer at a time */
 	struct hvsim_pkt rx_pkt;
@@ -228,7 +236,7 @@ struct hvsim_conn {
 	bool unloading;
 };
 
-/* main.c: configuration, personality, counters */
+/* main.c: workqueues and global counters */
 extern struct workqueue_struct *hvsim_offer_wq;
 extern struct workqueue_struct *hvsim_rescind_wq;
 extern struct workqueue_struct *hvsim_wq;
@@ -251,6 +259,7 @@ struct hvsim_counters {
 
 extern struct hvsim_counters hvsim_counters;
 
+/* config.c: personality, MTU, timeouts, ring sizes */
 u32 hvsim_cfg_mtu(void);
 u32 hvsim_cfg_offer_delay_ms(void);
 u32 hvsim_cfg_open_timeout_ms(void);
@@ -293,10 +302,10 @@ struct hvsim_conn *hvsim_conn_alloc(bool from_host, const guid_t *guest_id,
 void hvsim_conn_get(struct hvsim_conn *c);
 void hvsim_conn_put(struct hvsim_conn *c);
 void hvsim_conn_event(struct hvsim_conn *c);
-void hvsim_conn_signal_guest(struct hvsim_conn *c);
+void hvsim_conn_interrupt_guest(struct hvsim_conn *c);
 int hvsim_conn_guest_open(struct hvsim_conn *c, struct vmbus_channel *chan);
 void hvsim_conn_guest_close(struct hvsim_conn *c);
-void hvsim_conn_guest_signal(struct hvsim_conn *c);
+void hvsim_conn_guest_setevent(struct hvsim_conn *c);
 void hvsim_conn_closed(struct hvsim_conn *c);
 void hvsim_tl_connect(const guid_t *guest_id, const guid_t *host_id,
 		      const char *driver);

@@ -16,7 +16,7 @@
 #include "hvsim_internal.h"
 
 /**
- * hvsim_offer_queue - schedule the offer of a connection's new channel
+ * hvsim_offer_queue() - schedule the offer of a connection's new channel
  * @c: connection whose channel is in HVSIM_CH_QUEUED
  * @delay_ms: delay before the guest sees the offer (fault injection)
  * @timeout_ms: the host rescinds the offer if the guest has not opened it
@@ -48,7 +48,7 @@ static void hvsim_queue_rescind(struct hvsim_conn *c)
 }
 
 /**
- * hvsim_offer_work - deliver an offer: register the device, probe
+ * hvsim_offer_work() - deliver an offer: register the device, probe
  * @work: hvsim_channel.offer_work
  */
 void hvsim_offer_work(struct work_struct *work)
@@ -91,7 +91,7 @@ void hvsim_offer_work(struct work_struct *work)
 }
 
 /**
- * hvsim_rescind_work - the guest handles a rescind
+ * hvsim_rescind_work() - the guest handles a rescind
  * @work: hvsim_channel.rescind_work
  *
  * As vmbus_onoffer_rescind(): stop callbacks, mark the channel rescinded
@@ -120,7 +120,7 @@ void hvsim_rescind_work(struct work_struct *work)
 }
 
 /**
- * hvsim_timeout_work - rescind an offer the guest did not open in time
+ * hvsim_timeout_work() - rescind an offer the guest did not open in time
  * @work: hvsim_conn.timeout_work
  */
 void hvsim_timeout_work(struct work_struct *work)
@@ -134,7 +134,7 @@ void hvsim_timeout_work(struct work_struct *work)
 }
 
 /**
- * hvsim_conn_rescind - the host closes a connection: rescind its channel
+ * hvsim_conn_rescind() - the host closes a connection: rescind its channel
  * @c: connection
  * @why: close reason recorded if the connection was not closed yet
  *

@@ -19,7 +19,15 @@
 
 #include "hvsim_internal.h"
 
-static u32 ring_add(const struct hvsim_ring *r, u32 pos, u32 n)
+/**
+ * hvsim_ring_advance() - ring offset @n bytes after @pos
+ * @r: host view
+ * @pos: ring offset
+ * @n: bytes, at most the ring size
+ *
+ * Return: the offset, wrapped.
+ */
+u32 hvsim_ring_advance(const struct hvsim_ring *r, u32 pos, u32 n)
 {
 	pos += n;
 	if (pos >= r->size)
@@ -41,7 +49,7 @@ static void ring_get(const struct hvsim_ring *r, u32 pos, void *dst, u32 len)
 }
 
 /**
- * hvsim_ring_attach - map one ring of a channel for the host
+ * hvsim_ring_attach() - map one ring of a channel for the host
  * @r: host view to fill
  * @first: header page of the ring
  * @bytes: ring size including the header page
@@ -58,7 +66,7 @@ void hvsim_ring_attach(struct hvsim_ring *r, struct page *first, u32 bytes)
 }
 
 /**
- * hvsim_ring_detach - forget the mapping before the guest frees the pages
+ * hvsim_ring_detach() - forget the mapping before the guest frees the pages
  * @r: host view
  */
 void hvsim_ring_detach(struct hvsim_ring *r)
@@ -70,7 +78,7 @@ void hvsim_ring_detach(struct hvsim_ring *r)
 }
 
 /**
- * hvsim_ring_attached - whether the host may touch the ring
+ * hvsim_ring_attached() - whether the host may touch the ring
  * @r: host view
  *
  * Return: true between attach and detach.
@@ -86,7 +94,7 @@ static bool ring_index_ok(const struct hvsim_ring *r, u32 idx)
 }
 
 /**
- * hvsim_ring_readable - bytes the guest has published in its outbound ring
+ * hvsim_ring_readable() - bytes the guest has published in its outbound ring
  * @r: host view of the guest's outbound ring
  * @bytes: out: bytes between the host's read position and the write index
  *
@@ -107,7 +115,7 @@ int hvsim_ring_readable(const struct hvsim_ring *r, u32 *bytes)
 }
 
 /**
- * hvsim_ring_writable - free bytes in the guest's inbound ring
+ * hvsim_ring_writable() - free bytes in the guest's inbound ring
  * @r: host view of the guest's inbound ring
  * @bytes: out: free bytes; a writer must leave at least one byte free so
  *	that a full ring is not mistaken for an empty one
@@ -142,7 +150,7 @@ static int ring_check_desc(const struct vmpacket_descriptor *desc, u32 avail,
 }
 
 /**
- * hvsim_ring_parse - validate the next hvsock packet of the guest
+ * hvsim_ring_parse() - validate the next hvsock packet of the guest
  * @r: host view of the guest's outbound ring
  * @pkt: out: where the packet and its payload are
  *
@@ -176,25 +184,25 @@ int hvsim_ring_parse(const struct hvsim_ring *r, struct hvsim_pkt *pkt)
 	if (ret)
 		return ret;
 
-	ring_get(r, ring_add(r, r->pos, off), &ph, sizeof(ph));
+	ring_get(r, hvsim_ring_advance(r, r->pos, off), &ph, sizeof(ph));
 	if (ph.pkt_type != HVSIM_PIPE_DATA ||
 	    ph.data_size > len - off - sizeof(ph) ||
 	    ph.data_size > HVSIM_MTU_MAX)
 		return -EPROTO;
 
-	ring_get(r, ring_add(r, r->pos, len), &trailer, sizeof(trailer));
+	ring_get(r, hvsim_ring_advance(r, r->pos, len), &trailer, sizeof(trailer));
 	if (upper_32_bits(trailer) != r->pos)
 		return -EPROTO;
 
 	pkt->start = r->pos;
-	pkt->data = ring_add(r, r->pos, off + sizeof(ph));
+	pkt->data = hvsim_ring_advance(r, r->pos, off + sizeof(ph));
 	pkt->data_size = ph.data_size;
-	pkt->next = ring_add(r, r->pos, len + HVSIM_TRAILER_LEN);
+	pkt->next = hvsim_ring_advance(r, r->pos, len + HVSIM_TRAILER_LEN);
 	return 0;
 }
 
 /**
- * hvsim_ring_copy_to_iter - copy payload bytes out of the ring
+ * hvsim_ring_copy_to_iter() - copy payload bytes out of the ring
  * @r: host view
  * @pos: ring offset of the first byte
  * @len: bytes to copy, less than the ring size
@@ -215,20 +223,7 @@ size_t hvsim_ring_copy_to_iter(const struct hvsim_ring *r, u32 pos, u32 len,
 }
 
 /**
- * hvsim_ring_advance - ring offset @n bytes after @pos
- * @r: host view
- * @pos: ring offset
- * @n: bytes, at most the ring size
- *
- * Return: the offset, wrapped.
- */
-u32 hvsim_ring_advance(const struct hvsim_ring *r, u32 pos, u32 n)
-{
-	return ring_add(r, pos, n);
-}
-
-/**
- * hvsim_ring_consume - hand packets back to the guest
+ * hvsim_ring_consume() - hand packets back to the guest
  * @r: host view of the guest's outbound ring
  * @next: new read position
  *
@@ -243,7 +238,7 @@ void hvsim_ring_consume(struct hvsim_ring *r, u32 next)
 }
 
 /**
- * hvsim_ring_reader_should_signal - did the host free enough space?
+ * hvsim_ring_reader_should_signal() - did the host free enough space?
  * @r: host view of the guest's outbound ring, after consuming
  * @old_pos: read position before consuming
  *
@@ -282,7 +277,7 @@ bool hvsim_ring_reader_should_signal(const struct hvsim_ring *r, u32 old_pos)
 }
 
 /**
- * hvsim_ring_put - copy bytes into the ring
+ * hvsim_ring_put() - copy bytes into the ring
  * @r: host view of the guest's inbound ring
  * @pos: in/out: ring offset
  * @src: bytes
@@ -294,11 +289,11 @@ void hvsim_ring_put(struct hvsim_ring *r, u32 *pos, const void *src, u32 len)
 
 	memcpy(r->data + *pos, src, first);
 	memcpy(r->data, src + first, len - first);
-	*pos = ring_add(r, *pos, len);
+	*pos = hvsim_ring_advance(r, *pos, len);
 }
 
 /**
- * hvsim_ring_put_iter - copy bytes from an iterator into the ring
+ * hvsim_ring_put_iter() - copy bytes from an iterator into the ring
  * @r: host view of the guest's inbound ring
  * @pos: in/out: ring offset, advanced by the bytes copied
  * @len: byte count, less than the ring size
@@ -315,12 +310,12 @@ size_t hvsim_ring_put_iter(struct hvsim_ring *r, u32 *pos, u32 len,
 	n = copy_from_iter(r->data + *pos, first, from);
 	if (n == first && first < len)
 		n += copy_from_iter(r->data, len - first, from);
-	*pos = ring_add(r, *pos, n);
+	*pos = hvsim_ring_advance(r, *pos, n);
 	return n;
 }
 
 /**
- * hvsim_ring_put_zero - write padding
+ * hvsim_ring_put_zero() - write padding
  * @r: host view of the guest's inbound ring
  * @pos: in/out: ring offset
  * @len: bytes, at most 8
@@ -333,7 +328,7 @@ void hvsim_ring_put_zero(struct hvsim_ring *r, u32 *pos, u32 len)
 }
 
 /**
- * hvsim_ring_publish - make written packets visible to the guest
+ * hvsim_ring_publish() - make written packets visible to the guest
  * @r: host view of the guest's inbound ring
  * @new_pos: new write index
  *
@@ -347,7 +342,7 @@ void hvsim_ring_publish(struct hvsim_ring *r, u32 new_pos)
 }
 
 /**
- * hvsim_ring_writer_should_signal - must the host interrupt the guest?
+ * hvsim_ring_writer_should_signal() - must the host interrupt the guest?
  * @r: host view of the guest's inbound ring, after publishing
  * @old_pos: write index before the packets just published
  *
@@ -367,7 +362,7 @@ bool hvsim_ring_writer_should_signal(const struct hvsim_ring *r, u32 old_pos)
 }
 
 /**
- * hvsim_ring_set_pending - tell the guest how much space the host waits for
+ * hvsim_ring_set_pending() - tell the guest how much space the host waits for
  * @r: host view of the guest's inbound ring
  * @bytes: 0 when not blocked, else the free space wanted
  *
@@ -385,7 +380,7 @@ void hvsim_ring_set_pending(struct hvsim_ring *r, u32 bytes)
 }
 
 /**
- * hvsim_ring_set_mask - host reader busy (masked) or idle (wants interrupts)
+ * hvsim_ring_set_mask() - host reader busy (masked) or idle (wants interrupts)
  * @r: host view of the guest's outbound ring
  * @masked: true while the host drains the ring
  *
@@ -403,7 +398,7 @@ void hvsim_ring_set_mask(struct hvsim_ring *r, bool masked)
 }
 
 /**
- * hvsim_ring_write_packet - lay out one packet in the guest's inbound ring
+ * hvsim_ring_write_packet() - lay out one packet in the guest's inbound ring
  * @r: host view of the guest's inbound ring
  * @pos: ring offset of the packet; the caller checked the space
  * @desc: descriptor, written as is

@@ -110,12 +110,12 @@ TEST_F(bind, foreign_vm_eaddrnotavail)
 	struct sockaddr_hv a;
 	__u8 rnd[16];
 	unsigned int i;
-	char str[37];
+	char str[HV_GUID_TEXT_LEN];
 
 	for (i = 0; i < ARRAY_SIZE(vms); i++) {
 		hvs_addr(&a, vms[i], self->svc);
 		EXPECT_EQ(-EADDRNOTAVAIL, bind_raw(self->s, &a, sizeof(a)))
-			TH_LOG("vm %s", hvs_guid_str(vms[i], str));
+			TH_LOG("vm %s", hv_guid_format(vms[i], str));
 	}
 	hvs_random_guid(rnd);
 	hvs_addr(&a, rnd, self->svc);

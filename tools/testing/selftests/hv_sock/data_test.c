@@ -296,42 +296,25 @@ TEST_F(data, partial_write_when_full)
 	EXPECT_TRUE(hvs_poll(self->g, POLLOUT, HVS_WAIT_MS) & POLLOUT);
 }
 
-struct drainer {
-	int fd;
-	size_t len;
-	__u64 seed;
-	long long mismatch;
-};
-
-static int host_drain(void *arg)
-{
-	struct drainer *dr = arg;
-	static char in[1 << 20];
-
-	if (hvs_host_stop_drain(dr->fd, 0))
-		return -1;
-	if (hvs_read_full(dr->fd, in, dr->len, 20000) != dr->len)
-		return -2;
-	dr->mismatch = hvs_check(dr->seed, 0, in, dr->len);
-	return 0;
-}
-
 /* A blocking send waits for room and resumes when the host drains. */
 TEST_F(data, blocking_write_resumes)
 {
 	static char buf[256 * 1024];
-	struct drainer dr = { self->h, sizeof(buf), 22, 0 };
+	struct hvs_host_sink hs = {
+		.fd = self->h, .len = sizeof(buf), .seed = 22,
+	};
 	struct hvs_delayed d;
 	long long t0;
 
 	ASSERT_EQ(0, hvs_host_stop_drain(self->h, 1));
 	hvs_fill(22, 0, buf, sizeof(buf));
-	ASSERT_EQ(0, hvs_delayed_start(&d, 400, host_drain, &dr));
+	ASSERT_EQ(0, hvs_delayed_start(&d, 400, hvs_host_sink, &hs));
 	t0 = hvs_now_ms();
 	EXPECT_EQ(sizeof(buf), send(self->g, buf, sizeof(buf), 0));
 	EXPECT_LE(350, hvs_now_ms() - t0);
 	EXPECT_EQ(0, hvs_delayed_join(&d));
-	EXPECT_EQ(-1, dr.mismatch);
+	EXPECT_EQ(sizeof(buf), hs.got);
+	EXPECT_EQ(-1, hs.bad);
 }
 
 /* A blocking send with SO_SNDTIMEO returns the partial count. */
@@ -527,7 +510,9 @@ TEST_F(data, socket_identity)
 TEST_F(data, sendfile_and_splice)
 {
 	static char buf[100000], in[10000];
-	struct drainer dr = { self->h, sizeof(buf), 81, 0 };
+	struct hvs_host_sink hs = {
+		.fd = self->h, .len = sizeof(buf), .seed = 81,
+	};
 	char path[] = "/tmp/hvs_sendfile_XXXXXX";
 	struct hvs_delayed d;
 	int f, p[2];
@@ -539,13 +524,14 @@ TEST_F(data, sendfile_and_splice)
 	ASSERT_LE(0, f);
 	unlink(path);
 	ASSERT_EQ(sizeof(buf), write(f, buf, sizeof(buf)));
-	ASSERT_EQ(0, hvs_delayed_start(&d, 0, host_drain, &dr));
+	ASSERT_EQ(0, hvs_delayed_start(&d, 0, hvs_host_sink, &hs));
 	while (off < sizeof(buf)) {
 		n = sendfile(self->g, f, &off, sizeof(buf) - off);
 		ASSERT_LT(0, n) TH_LOG("sendfile: %s", strerror(errno));
 	}
 	EXPECT_EQ(0, hvs_delayed_join(&d));
-	EXPECT_EQ(-1, dr.mismatch);
+	EXPECT_EQ(sizeof(buf), hs.got);
+	EXPECT_EQ(-1, hs.bad);
 	close(f);
 
 	/* Socket -> pipe -> memory. */

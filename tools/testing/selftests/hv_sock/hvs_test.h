@@ -32,6 +32,7 @@
 #include <sys/types.h>
 #include <linux/hv_sock.h>
 
+#include "hv_guid_text.h"
 #include "hvsim.h"
 
 #ifndef KSFT_SKIP
@@ -87,16 +88,6 @@ static inline bool hvs_guid_eq(const __u8 *a, const __u8 *b)
 static inline bool hvs_guid_is_zero(const __u8 *g)
 {
 	return hvs_guid_eq(g, hvs_guid_wildcard);
-}
-
-/* Canonical text form, as the kernel's %pUl prints the Windows layout. */
-static inline char *hvs_guid_str(const __u8 *g, char buf[37])
-{
-	snprintf(buf, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6],
-		 g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
-	return buf;
 }
 
 static inline void hvs_addr(struct sockaddr_hv *a, const __u8 *vm,
@@ -870,6 +861,36 @@ static inline int hvs_delayed_join(struct hvs_delayed *d)
 {
 	pthread_join(d->thread, NULL);
 	return d->ret;
+}
+
+/*
+ * Host side of a test whose guest fills the outbound ring: let the host
+ * read again (HVSIM_IOC_STOP_DRAIN off) and read @len bytes of stream
+ * @seed from @fd. Run it with hvs_delayed_start(&d, ms, hvs_host_sink, &hs);
+ * @got is what was read, @bad the hvs_check() of it (-1: all as sent).
+ */
+struct hvs_host_sink {
+	int fd;
+	size_t len;
+	__u64 seed;
+	ssize_t got;
+	long long bad;
+};
+
+/* Returns 0, or -1 if draining could not be turned back on, or -ENOMEM. */
+static inline int hvs_host_sink(void *arg)
+{
+	struct hvs_host_sink *hs = arg;
+	char *buf = malloc(hs->len);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = hvs_host_stop_drain(hs->fd, 0) ? -1 : 0;
+	hs->got = hvs_read_full(hs->fd, buf, hs->len, 20000);
+	hs->bad = hs->got > 0 ? hvs_check(hs->seed, 0, buf, hs->got) : -1;
+	free(buf);
+	return ret;
 }
 
 /* ------------------------------------------------------------ fixtures */

@@ -107,7 +107,7 @@ TEST(listening_socket)
 {
 	struct proc_entry e;
 	__u8 svc[16];
-	char str[37];
+	char str[HV_GUID_TEXT_LEN];
 	int s = hvs_socket(0), ret;
 	ino_t ino;
 
@@ -118,9 +118,9 @@ TEST(listening_socket)
 	ret = proc_find(inode_of(s), &e);
 	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	EXPECT_EQ(ST_LISTEN, e.state);
-	EXPECT_EQ(0, strcasecmp(hvs_guid_str(svc, str), e.local))
+	EXPECT_EQ(0, strcasecmp(hv_guid_format(svc, str), e.local))
 		TH_LOG("local %s, want %s", e.local, str);
-	EXPECT_EQ(0, strcasecmp(hvs_guid_str(hvs_guid_wildcard, str),
+	EXPECT_EQ(0, strcasecmp(hv_guid_format(hvs_guid_wildcard, str),
 				e.remote)) TH_LOG("remote %s", e.remote);
 	EXPECT_EQ(0, e.rxq);
 	EXPECT_EQ(0, e.txq);
@@ -135,7 +135,7 @@ TEST(connected_socket)
 	long long end = hvs_now_ms() + HVS_WAIT_MS;
 	struct hvsim_accept ha;
 	struct proc_entry e;
-	char str[37], buf[100];
+	char str[HV_GUID_TEXT_LEN], buf[100];
 	__u8 svc[16];
 	int l, g, h, ret;
 
@@ -151,10 +151,10 @@ TEST(connected_socket)
 	ret = proc_find(inode_of(g), &e);
 	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	EXPECT_EQ(ST_ESTABLISHED, e.state);
-	EXPECT_EQ(0, strcasecmp(hvs_guid_str(ha.guest_service_id, str),
+	EXPECT_EQ(0, strcasecmp(hv_guid_format(ha.guest_service_id, str),
 				e.local)) TH_LOG("local %s, want %s", e.local,
 						 str);
-	EXPECT_EQ(0, strcasecmp(hvs_guid_str(svc, str), e.remote))
+	EXPECT_EQ(0, strcasecmp(hv_guid_format(svc, str), e.remote))
 		TH_LOG("remote %s, want %s", e.remote, str);
 
 	/* The queues: 100 bytes in, 50 out that the host does not read. */
@@ -176,7 +176,7 @@ TEST(accepted_socket)
 {
 	struct proc_entry e;
 	__u8 svc[16], host_id[16];
-	char str[37];
+	char str[HV_GUID_TEXT_LEN];
 	int s = hvs_socket(0), h, c, ret;
 
 	ASSERT_LE(0, s);
@@ -190,9 +190,9 @@ TEST(accepted_socket)
 	ret = proc_find(inode_of(c), &e);
 	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	EXPECT_EQ(ST_ESTABLISHED, e.state);
-	EXPECT_EQ(0, strcasecmp(hvs_guid_str(svc, str), e.local))
+	EXPECT_EQ(0, strcasecmp(hv_guid_format(svc, str), e.local))
 		TH_LOG("local %s, want %s", e.local, str);
-	EXPECT_EQ(0, strcasecmp(hvs_guid_str(host_id, str), e.remote))
+	EXPECT_EQ(0, strcasecmp(hv_guid_format(host_id, str), e.remote))
 		TH_LOG("remote %s, want %s", e.remote, str);
 	/* The listener is still listed as listening. */
 	ASSERT_EQ(0, proc_find(inode_of(s), &e));

@@ -347,29 +347,6 @@ TEST_F(shut, both_fins_then_close)
 		  hvs_host_wait_channels(st.channels - 1, 2000));
 }
 
-struct host_sink {
-	int fd;
-	size_t len;
-	__u64 seed;
-	ssize_t got;
-	long long bad;
-};
-
-/* Host side: resume draining and read @len bytes of stream @seed. */
-static int host_sink_fn(void *arg)
-{
-	struct host_sink *hs = arg;
-	char *buf = malloc(hs->len);
-
-	if (!buf)
-		return -ENOMEM;
-	hvs_host_stop_drain(hs->fd, 0);
-	hs->got = hvs_read_full(hs->fd, buf, hs->len, 20000);
-	hs->bad = hs->got > 0 ? hvs_check(hs->seed, 0, buf, hs->got) : -1;
-	free(buf);
-	return 0;
-}
-
 struct guest_send {
 	int fd;
 	const char *buf;
@@ -391,7 +368,9 @@ static int guest_send_fn(void *arg)
 TEST_F(shut, half_closed_bulk_send)
 {
 	static char buf[2 << 20];
-	struct host_sink hs = { self->h, sizeof(buf), 54, 0, 0 };
+	struct hvs_host_sink hs = {
+		.fd = self->h, .len = sizeof(buf), .seed = 54,
+	};
 	struct hvs_delayed d;
 	char c;
 
@@ -399,7 +378,7 @@ TEST_F(shut, half_closed_bulk_send)
 	ASSERT_EQ(0, recv(self->g, &c, 1, 0));
 	hvs_fill(54, 0, buf, sizeof(buf));
 	ASSERT_EQ(0, hvs_set_timeo(self->g, SO_SNDTIMEO, 15000));
-	ASSERT_EQ(0, hvs_delayed_start(&d, 0, host_sink_fn, &hs));
+	ASSERT_EQ(0, hvs_delayed_start(&d, 0, hvs_host_sink, &hs));
 	EXPECT_EQ(sizeof(buf), send(self->g, buf, sizeof(buf), MSG_NOSIGNAL))
 		TH_LOG("send: %s", strerror(errno));
 	hvs_delayed_join(&d);
@@ -412,7 +391,9 @@ TEST_F(shut, host_fin_while_writer_blocked)
 {
 	static char buf[256 * 1024];
 	struct guest_send gs = { self->g, buf, sizeof(buf), 0 };
-	struct host_sink hs = { self->h, sizeof(buf), 55, 0, 0 };
+	struct hvs_host_sink hs = {
+		.fd = self->h, .len = sizeof(buf), .seed = 55,
+	};
 	struct hvs_delayed dw, dr;
 	char c;
 
@@ -423,7 +404,7 @@ TEST_F(shut, host_fin_while_writer_blocked)
 	hvs_msleep(300);
 	ASSERT_EQ(0, hvs_host_shutdown(self->h));
 	ASSERT_EQ(0, recv(self->g, &c, 1, 0));
-	ASSERT_EQ(0, hvs_delayed_start(&dr, 100, host_sink_fn, &hs));
+	ASSERT_EQ(0, hvs_delayed_start(&dr, 100, hvs_host_sink, &hs));
 	hvs_delayed_join(&dw);
 	hvs_delayed_join(&dr);
 	EXPECT_EQ(sizeof(buf), gs.ret) TH_LOG("send: %zd", gs.ret);
