@@ -137,13 +137,19 @@ selftests: test-kernel
 		sort > $(B)/selftests/kselftests
 	@echo "$(KUNIT_MODULES)" | tr ' ' '\n' > $(B)/selftests/kunit-modules
 
-# Host-side and guest tools for the VM, static, into $(STAGE)/bin.
+# Host-side and guest tools for the VM, static, into $(STAGE)/bin. The
+# guest tools are built as for a Hyper-V guest (into $(STAGE)/guest-tools,
+# so that build keeps compiling); the VM gets their hvcat and the hvperf
+# that plays the simulated host's side too.
 guest-tools: modules
 	@mkdir -p $(STAGE)/bin
 	@CFLAGS="-O2 -isystem $(HDR)/include" $(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/$(EXTMOD_SRC)/hvhost \
 		OUTPUT=$(STAGE)/bin
-	@$(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/tools/hv_sock OUTPUT=$(STAGE)/bin CC="gcc -static" \
-		KHDR_INCLUDES="-isystem $(HDR)/include" >/dev/null
+	@$(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/tools/hv_sock OUTPUT=$(STAGE)/guest-tools \
+		CC="gcc -static" KHDR_INCLUDES="-isystem $(HDR)/include" >/dev/null
+	@cp -p $(STAGE)/guest-tools/hvcat $(STAGE)/bin/
+	@$(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/$(EXTMOD_SRC)/hvperf OUTPUT=$(STAGE)/bin \
+		CC="gcc -static" KHDR_INCLUDES="-isystem $(HDR)/include" >/dev/null
 
 # INITRD and VMLOG may be set per invocation, so that several vm-runs of
 # one checkout do not overwrite each other's initramfs and console log.

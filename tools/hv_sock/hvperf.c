@@ -26,14 +26,17 @@
  *
  * Families (the guest side is always a socket of this VM):
  *
- *   hyperv    AF_HYPERV to the host (parent partition); the host side is
- *             the simulated Hyper-V host, /dev/hvsim, driven by a child
- *   vsock-hv  AF_VSOCK to CID 2 over the mainline Hyper-V transport
- *             (hv_vsock_peer.ko on the same simulator); the host side is
- *             /dev/hvsim listening on the vsock template GUID of the port
+ *   hyperv    AF_HYPERV to the host (parent partition)
+ *   vsock-hv  AF_VSOCK to CID 2 over the mainline Hyper-V transport; the
+ *             host listens on the vsock template GUID of the port
  *   vsock-lo  AF_VSOCK loopback, CID 1, both ends in this VM
  *   unix      AF_UNIX stream sockets (abstract address)
  *   tcp       TCP over 127.0.0.1 (the loopback interface must be up)
+ *
+ * A child process plays the host side of every family. For hyperv and
+ * vsock-hv that takes the simulated Hyper-V host: only the test build
+ * (tools/testing/hv_sock/hvperf/, hvperf.h) has that side; built here, for
+ * a Hyper-V guest, hvperf reports those two families unavailable.
  *
  * For repeatable figures (make bench):
  *
@@ -55,7 +58,6 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -67,7 +69,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -77,7 +78,7 @@
 #include <linux/hv_sock.h>
 #include <linux/vm_sockets.h>
 
-#include "hvsim.h"
+#include "hvperf.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_SIZES	8
@@ -133,7 +134,7 @@ struct opts {
 struct server {
 	enum fam_id fam;
 	pid_t pid;
-	bool hvsim;
+	bool hv_host;	/* host side through hvperf_host_*(), not a socket */
 	union {
 		struct sockaddr_hv hv;
 		struct sockaddr_vm vm;
@@ -275,10 +276,10 @@ static int pin_to(int cpu)
 
 /* ---------------------------------------------------------------- host side */
 
-static int srv_fin(int fd, bool hvsim)
+static int srv_fin(int fd, bool hv_host)
 {
-	if (hvsim)
-		return ioctl(fd, HVSIM_IOC_SHUTDOWN) ? -errno : 0;
+	if (hv_host)
+		return hvperf_host_shutdown(fd);
 	return shutdown(fd, SHUT_WR) ? -errno : 0;
 }
 
@@ -317,7 +318,7 @@ static void srv_echo(int fd, const struct req *r)
 	}
 }
 
-static void srv_conn(int fd, bool hvsim)
+static void srv_conn(int fd, bool hv_host)
 {
 	struct req r;
 	int ret = read_full(fd, &r, sizeof(r));
@@ -338,23 +339,19 @@ static void srv_conn(int fd, bool hvsim)
 	/* the guest's end of stream (conn test: right away), then ours */
 	if (ret >= 0)
 		drain(fd, MAX_BUF);
-	srv_fin(fd, hvsim);
+	srv_fin(fd, hv_host);
 	/*
-	 * On /dev/hvsim this rescinds the channel right after the FIN, with
-	 * data possibly still unread in the guest's ring: what Hyper-V does.
+	 * For hyperv and vsock-hv this rescinds the channel right after the
+	 * FIN, with data possibly still unread in the guest's ring: what
+	 * Hyper-V does.
 	 */
 	close(fd);
 }
 
-static int srv_accept(int lfd, bool hvsim)
+static int srv_accept(int lfd, bool hv_host)
 {
-	if (hvsim) {
-		struct hvsim_accept a = { .flags = HVSIM_FD_CLOEXEC };
-
-		if (ioctl(lfd, HVSIM_IOC_ACCEPT, &a))
-			return -errno;
-		return a.fd;
-	}
+	if (hv_host)
+		return hvperf_host_accept(lfd);
 	lfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	return lfd < 0 ? -errno : lfd;
 }
@@ -364,43 +361,27 @@ static int srv_fd = -1;
 
 /*
  * SIGUSR1 in the host child, sent when a measurement exceeded its time
- * limit: print the simulator's view of the connection, to tell a stalled
- * guest from a stalled host.
+ * limit: print the host's view of the connection, to tell a stalled guest
+ * from a stalled host.
  */
 static void srv_dump(int sig)
 {
-	struct hvsim_conn_info ci;
-	char line[400];
-	int n;
-
 	(void)sig;
-	if (srv_fd < 0 || ioctl(srv_fd, HVSIM_IOC_CONN_INFO, &ci))
-		return;
-	n = snprintf(line, sizeof(line),
-		     "# host side: state=%u close_reason=%u flags=0x%x bytes_from_guest=%llu bytes_to_guest=%llu pkts_from_guest=%llu pkts_to_guest=%llu signals_from_guest=%llu signals_to_guest=%llu guest_ring_full=%llu\n",
-		     ci.state, ci.close_reason, ci.flags,
-		     (unsigned long long)ci.bytes_from_guest,
-		     (unsigned long long)ci.bytes_to_guest,
-		     (unsigned long long)ci.pkts_from_guest,
-		     (unsigned long long)ci.pkts_to_guest,
-		     (unsigned long long)ci.signals_from_guest,
-		     (unsigned long long)ci.signals_to_guest,
-		     (unsigned long long)ci.guest_ring_full);
-	if (n > 0 && write(STDOUT_FILENO, line, n) < 0)
-		return;
+	if (srv_fd >= 0)
+		hvperf_host_dump(srv_fd);
 }
 
-static void srv_loop(int lfd, bool hvsim)
+static void srv_loop(int lfd, bool hv_host)
 {
 	struct sigaction sa = { .sa_handler = srv_dump,
 				.sa_flags = SA_RESTART };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_IGN);
-	if (hvsim)
+	if (hv_host)
 		sigaction(SIGUSR1, &sa, NULL);
 	for (;;) {
-		int fd = srv_accept(lfd, hvsim);
+		int fd = srv_accept(lfd, hv_host);
 		int one = 1;
 
 		if (fd == -EINTR || fd == -ECONNABORTED)
@@ -412,26 +393,9 @@ static void srv_loop(int lfd, bool hvsim)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		srv_fd = fd;
-		srv_conn(fd, hvsim);
+		srv_conn(fd, hv_host);
 		srv_fd = -1;
 	}
-}
-
-static int open_hvsim_listener(const __u8 service[16])
-{
-	struct hvsim_listen l = { .backlog = 16 };
-	int fd = open(HVSIM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	memcpy(l.service_id, service, 16);
-	if (ioctl(fd, HVSIM_IOC_LISTEN, &l)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
 }
 
 static int open_sock_listener(struct server *s, struct sockaddr *a,
@@ -476,7 +440,7 @@ static int server_listen(struct server *s, enum fam_id fam, bool idle,
 		static const __u8 parent[16] = HV_GUID_PARENT_INIT;
 
 		s->domain = AF_HYPERV;
-		s->hvsim = true;
+		s->hv_host = true;
 		s->addr.hv.shv_family = AF_HYPERV;
 		memcpy(s->addr.hv.shv_vm_id, parent, 16);
 		memcpy(s->addr.hv.shv_service_id, svc, 16);
@@ -484,22 +448,20 @@ static int server_listen(struct server *s, enum fam_id fam, bool idle,
 		s->addr.hv.shv_service_id[14] = tag >> 8;
 		s->addr.hv.shv_service_id[15] = tag;
 		s->addr_len = sizeof(s->addr.hv);
-		*what = HVSIM_DEVICE_PATH " listen";
-		lfd = open_hvsim_listener(s->addr.hv.shv_service_id);
+		lfd = hvperf_host_listen(s->addr.hv.shv_service_id, what);
 		break;
 	}
 	case FAM_VSOCK_HV: {
 		__u8 svc[16];
 
 		s->domain = AF_VSOCK;
-		s->hvsim = true;
+		s->hv_host = true;
 		s->addr.vm.svm_family = AF_VSOCK;
 		s->addr.vm.svm_cid = VMADDR_CID_HOST;
 		s->addr.vm.svm_port = (idle ? 0x48520000U : 0x48500000U) | tag;
 		s->addr_len = sizeof(s->addr.vm);
 		hv_guid_set_vsock_port(svc, s->addr.vm.svm_port);
-		*what = HVSIM_DEVICE_PATH " listen";
-		lfd = open_hvsim_listener(svc);
+		lfd = hvperf_host_listen(svc, what);
 		break;
 	}
 	case FAM_VSOCK_LO: {
@@ -592,7 +554,7 @@ static int server_start(struct server *s, enum fam_id fam, const char **what)
 				pin_host_cpu, strerror(-err));
 			_exit(1);
 		}
-		srv_loop(lfd, s->hvsim);
+		srv_loop(lfd, s->hv_host);
 		_exit(1);
 	}
 	close(lfd);
@@ -650,7 +612,7 @@ static void cli_close(const struct server *s, int fd)
 		if (s->fam == FAM_HYPERV)
 			dump_proc();
 		fflush(stdout);
-		if (s->hvsim && s->pid > 0) {
+		if (s->hv_host && s->pid > 0) {
 			kill(s->pid, SIGUSR1);
 			usleep(500000);
 		}
@@ -861,32 +823,18 @@ static int read_meminfo(struct meminfo *m)
 	return read_free(&m->free);
 }
 
-/* Channels the simulated host knows of, or -1. */
-static long long hvsim_channels(void)
-{
-	struct hvsim_stats st;
-	int fd = open(HVSIM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, HVSIM_IOC_GET_STATS, &st);
-	close(fd);
-	return ret ? -1 : (long long)st.channels;
-}
-
 /*
  * Let the teardown of earlier connections finish (channels are released
  * and memory freed asynchronously): wait until the simulator's channel
  * count is stable, at most 10 s, then a little more for deferred frees.
  */
-static void settle(bool hvsim)
+static void settle(bool hv_host)
 {
 	long long last = -2, n;
 	int i;
 
-	for (i = 0; hvsim && i < 50; i++) {
-		n = hvsim_channels();
+	for (i = 0; hv_host && i < 50; i++) {
+		n = hvperf_host_channels();
 		if (n == last)
 			break;
 		last = n;
@@ -953,7 +901,7 @@ static void quiesce(void)
 	int i;
 
 	for (i = 0; i < 300; i++) {
-		ch = hvsim_channels();
+		ch = hvperf_host_channels();
 		hv = proc_net_busy("/proc/net/hv_sock", 0, none);
 		tcp = proc_net_busy("/proc/net/tcp", 3, tcp_skip);
 		tcp6 = proc_net_busy("/proc/net/tcp6", 3, tcp_skip);
@@ -1004,7 +952,7 @@ static int run_mem(enum fam_id fam, const struct opts *o, double v[3])
 		free(g);
 		return lfd;
 	}
-	settle(s.hvsim);
+	settle(s.hv_host);
 	err = read_meminfo(&m0);
 	for (i = 0; !err && i < n; i++) {
 		g[i] = cli_connect(&s);
@@ -1012,7 +960,7 @@ static int run_mem(enum fam_id fam, const struct opts *o, double v[3])
 			err = g[i];
 			break;
 		}
-		h[i] = srv_accept(lfd, s.hvsim);
+		h[i] = srv_accept(lfd, s.hv_host);
 		if (h[i] < 0) {
 			err = h[i];
 			close(g[i]);
@@ -1040,7 +988,7 @@ static int run_mem(enum fam_id fam, const struct opts *o, double v[3])
 		close(h[i]);
 	close(lfd);
 	free(g);
-	settle(s.hvsim);
+	settle(s.hv_host);
 	return err;
 }
 
