@@ -23,36 +23,15 @@
  * the shared write index and priv_read_index. The caller keeps the ring
  * mapped (the channel open) while it calls them, and signals the host
  * when they say so; none of them sleeps.
+ *
+ * The helpers a reader calls per packet (hv_ringbuffer_readable(),
+ * hv_ringbuffer_peek_pkt(), hv_ringbuffer_copy_out(), the read index
+ * publication and its signal rule) are inline in <linux/hyperv.h>; this
+ * file has the rest.
  */
 
 #include <linux/hyperv.h>
 #include <linux/uio.h>
-
-static bool hv_ringbuffer_offset_ok(const struct hv_ring_buffer_info *rbi,
-				    u32 off)
-{
-	return off < rbi->ring_datasize && IS_ALIGNED(off, 8);
-}
-
-/**
- * hv_ringbuffer_get_read_index() - validated snapshot of the read index
- * @rbi: the ring
- * @rd: set to the read index
- *
- * Context: any.
- * Return: 0, or -EBADMSG if the index is out of range or misaligned.
- */
-int hv_ringbuffer_get_read_index(const struct hv_ring_buffer_info *rbi,
-				 u32 *rd)
-{
-	u32 idx = READ_ONCE(rbi->ring_buffer->read_index);
-
-	if (!hv_ringbuffer_offset_ok(rbi, idx))
-		return -EBADMSG;
-	*rd = idx;
-	return 0;
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_get_read_index);
 
 /**
  * hv_ringbuffer_get_write_index() - validated snapshot of the write index
@@ -77,106 +56,6 @@ int hv_ringbuffer_get_write_index(const struct hv_ring_buffer_info *rbi,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(hv_ringbuffer_get_write_index);
-
-/**
- * hv_ringbuffer_readable() - bytes the host published past a private offset
- * @rbi: the inbound ring
- * @rd: the read index as the reader last published it
- * @pos: the reader's private offset, at or after @rd
- * @avail: set to the bytes between @pos and the host's write index
- *
- * Context: any; the caller serialises the ring's reader side.
- * Return: 0, or -EBADMSG if the write index is out of range or behind
- * @pos (the host took back packets it had published).
- */
-int hv_ringbuffer_readable(const struct hv_ring_buffer_info *rbi, u32 rd,
-			   u32 pos, u32 *avail)
-{
-	u32 wr, total, done;
-
-	/* Pairs with the host's release of the write index. */
-	wr = virt_load_acquire(&rbi->ring_buffer->write_index);
-	if (!hv_ringbuffer_offset_ok(rbi, wr))
-		return -EBADMSG;
-	total = hv_ringbuffer_offset_dist(rbi, rd, wr);
-	done = hv_ringbuffer_offset_dist(rbi, rd, pos);
-	if (done > total)
-		return -EBADMSG;
-	*avail = total - done;
-	return 0;
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_readable);
-
-/**
- * hv_ringbuffer_peek_pkt() - validate the descriptor of the packet at @pos
- * @rbi: the inbound ring
- * @pos: ring offset of the packet, the reader's private offset
- * @avail: bytes the host published from @pos on (hv_ringbuffer_readable())
- * @pkt: filled in on success
- *
- * The descriptor is copied once and checked on the stack: the packet and
- * its trailer must fit in @avail, and the data offset must lie between
- * the end of the descriptor and the end of the packet. The type and the
- * data are the caller's to check.
- *
- * Context: any; the caller serialises the ring's reader side.
- * Return: 0, -EAGAIN if @avail is 0, or -EBADMSG for a malformed packet.
- */
-int hv_ringbuffer_peek_pkt(const struct hv_ring_buffer_info *rbi, u32 pos,
-			   u32 avail, struct hv_ringbuffer_pkt *pkt)
-{
-	struct vmpacket_descriptor desc;
-	u32 len, doff;
-
-	if (!avail)
-		return -EAGAIN;
-	if (avail < sizeof(desc) + VMBUS_PKT_TRAILER ||
-	    avail >= rbi->ring_datasize)
-		return -EBADMSG;
-	hv_ringbuffer_copy_out(rbi, pos, &desc, sizeof(desc));
-	len = (u32)desc.len8 << 3;
-	doff = (u32)desc.offset8 << 3;
-	if (len > avail - VMBUS_PKT_TRAILER)
-		return -EBADMSG;
-	if (doff < sizeof(desc) || doff > len)
-		return -EBADMSG;
-
-	pkt->type = desc.type;
-	pkt->flags = desc.flags;
-	pkt->data_off = hv_ringbuffer_offset_add(rbi, pos, doff);
-	pkt->data_len = len - doff;
-	pkt->next = hv_ringbuffer_offset_add(rbi, pos, len + VMBUS_PKT_TRAILER);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_peek_pkt);
-
-/**
- * hv_ringbuffer_copy_out() - copy bytes out of a ring, handling the wrap
- * @rbi: the ring
- * @pos: ring offset, inside the ring
- * @dst: destination
- * @len: bytes, at most the ring's data size
- *
- * For headers, which the caller validates in @dst and never reads from
- * the ring again.
- *
- * Context: any.
- */
-void hv_ringbuffer_copy_out(const struct hv_ring_buffer_info *rbi, u32 pos,
-			    void *dst, u32 len)
-{
-	const u8 *base = rbi->ring_buffer->buffer;
-	u32 first;
-
-	if (WARN_ON_ONCE(pos >= rbi->ring_datasize ||
-			 len > rbi->ring_datasize))
-		return;
-	first = min(len, rbi->ring_datasize - pos);
-	memcpy(dst, base + pos, first);
-	if (len > first)
-		memcpy(dst + first, base, len - first);
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_copy_out);
 
 /**
  * hv_ringbuffer_copy_to_iter() - copy payload from a ring to an iov_iter
@@ -205,115 +84,6 @@ size_t hv_ringbuffer_copy_to_iter(const struct hv_ring_buffer_info *rbi,
 	return n + copy_to_iter(base, len - first, to);
 }
 EXPORT_SYMBOL_GPL(hv_ringbuffer_copy_to_iter);
-
-/**
- * hv_ringbuffer_publish_read() - give consumed packets back to the host
- * @rbi: the inbound ring
- * @pos: the new read index, the end of the last packet fully consumed
- *
- * Call hv_ringbuffer_read_signal() next to learn whether the host waits
- * for a signal.
- *
- * Context: any; the caller serialises the ring's reader side.
- */
-void hv_ringbuffer_publish_read(struct hv_ring_buffer_info *rbi, u32 pos)
-{
-	/* Our reads of the packets complete before the host reuses them. */
-	virt_mb();
-	WRITE_ONCE(rbi->ring_buffer->read_index, pos);
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_publish_read);
-
-/**
- * hv_ringbuffer_read_signal() - must the read just published be signalled?
- * @rbi: the inbound ring
- * @rd: the read index published before
- * @pos: the read index hv_ringbuffer_publish_read() just published
- *
- * A host that ran out of room has set pending_send_sz and waits for a
- * signal. As in hv_pkt_iter_close(), signal only when this read moved
- * the free space from "not enough" to "enough": the host takes any other
- * interrupt for a misbehaving guest.
- *
- * Context: any; right after hv_ringbuffer_publish_read().
- * Return: true if the caller must signal the host.
- */
-bool hv_ringbuffer_read_signal(const struct hv_ring_buffer_info *rbi, u32 rd,
-			       u32 pos)
-{
-	u32 freed = hv_ringbuffer_offset_dist(rbi, rd, pos);
-	u32 pending, wr, space;
-
-	/*
-	 * The index is visible before we sample pending_send_sz, or a host
-	 * setting it in between would wait for a signal that never comes.
-	 */
-	virt_mb();
-	if (!rbi->ring_buffer->feature_bits.feat_pending_send_sz)
-		return false;
-	pending = READ_ONCE(rbi->ring_buffer->pending_send_sz);
-	if (!pending)
-		return false;
-	/* As hv_pkt_iter_close(): pending_send_sz before the write index. */
-	virt_rmb();
-	wr = READ_ONCE(rbi->ring_buffer->write_index);
-	if (!hv_ringbuffer_offset_ok(rbi, wr))
-		return false;
-	space = rbi->ring_datasize - hv_ringbuffer_offset_dist(rbi, pos, wr);
-	if ((s64)space - freed > pending)
-		return false;
-	return space > pending;
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_read_signal);
-
-/**
- * hv_ringbuffer_unread_after() - has the host written past an offset?
- * @rbi: the inbound ring
- * @pos: the reader's private offset
- *
- * The host signals only a ring going from empty to non-empty as it sees
- * it, that is against the published read index. A reader that published
- * less than it parsed, or that other waiters depend on, uses this after
- * hv_ringbuffer_publish_read() to learn whether the host wrote something
- * it will not signal.
- *
- * Context: any.
- * Return: true if the write index is not @pos.
- */
-bool hv_ringbuffer_unread_after(const struct hv_ring_buffer_info *rbi,
-				u32 pos)
-{
-	/*
-	 * Our read index store before the load of the write index; pairs
-	 * with the host's barrier between storing the write index and
-	 * loading the read index.
-	 */
-	virt_mb();
-	return READ_ONCE(rbi->ring_buffer->write_index) != pos;
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_unread_after);
-
-/**
- * hv_ringbuffer_free_bytes() - free bytes on an outbound ring
- * @rbi: the outbound ring
- * @wr: the writer's private write index
- *
- * A ring is never filled completely, which would read as empty: a packet
- * fits only if it is strictly shorter than this. Unlike
- * hv_get_bytes_to_write(), the host's read index is validated.
- *
- * Context: any.
- * Return: free bytes, or -EBADMSG if the host's read index is out of range.
- */
-int hv_ringbuffer_free_bytes(const struct hv_ring_buffer_info *rbi, u32 wr)
-{
-	u32 rd;
-
-	if (hv_ringbuffer_get_read_index(rbi, &rd))
-		return -EBADMSG;
-	return rbi->ring_datasize - hv_ringbuffer_offset_dist(rbi, rd, wr);
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_free_bytes);
 
 static bool hv_ringbuffer_inband_ok(const struct hv_ring_buffer_info *rbi,
 				    u32 hdr_len, u32 len)
