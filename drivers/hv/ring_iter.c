@@ -24,10 +24,11 @@
  * mapped (the channel open) while it calls them, and signals the host
  * when they say so; none of them sleeps.
  *
- * The helpers a reader calls per packet (hv_ringbuffer_readable(),
- * hv_ringbuffer_peek_pkt(), hv_ringbuffer_copy_out(), the read index
- * publication and its signal rule) are inline in <linux/hyperv.h>; this
- * file has the rest.
+ * The helpers a driver calls per packet without copying payload
+ * (hv_ringbuffer_readable(), hv_ringbuffer_peek_pkt(),
+ * hv_ringbuffer_copy_out(), the read index publication and its signal
+ * rule, hv_ringbuffer_commit_inband()) are inline in <linux/hyperv.h>;
+ * this file has the payload copies and the rest.
  */
 
 #include <linux/hyperv.h>
@@ -85,15 +86,6 @@ size_t hv_ringbuffer_copy_to_iter(const struct hv_ring_buffer_info *rbi,
 }
 EXPORT_SYMBOL_GPL(hv_ringbuffer_copy_to_iter);
 
-static bool hv_ringbuffer_inband_ok(const struct hv_ring_buffer_info *rbi,
-				    u32 hdr_len, u32 len)
-{
-	return IS_ALIGNED(hdr_len, 8) && hdr_len < rbi->ring_datasize &&
-	       len < rbi->ring_datasize &&
-	       HV_RINGBUFFER_INBAND_LEN(hdr_len, len) - VMBUS_PKT_TRAILER <=
-	       (u32)U16_MAX << 3;
-}
-
 /**
  * hv_ringbuffer_write_payload() - copy the next packet's payload into place
  * @rbi: the outbound ring
@@ -141,70 +133,3 @@ int hv_ringbuffer_write_payload(struct hv_ring_buffer_info *rbi, u32 wr,
 	return n ? (int)n : -EFAULT;
 }
 EXPORT_SYMBOL_GPL(hv_ringbuffer_write_payload);
-
-static void hv_ringbuffer_copy_in(struct hv_ring_buffer_info *rbi, u32 pos,
-				  const void *src, u32 len)
-{
-	u8 *base = rbi->ring_buffer->buffer;
-	u32 first = min(len, rbi->ring_datasize - pos);
-
-	memcpy(base + pos, src, first);
-	if (len > first)
-		memcpy(base, src + first, len - first);
-}
-
-/**
- * hv_ringbuffer_commit_inband() - complete a packet and publish it
- * @rbi: the outbound ring
- * @wr: the writer's private write index; advanced past the packet
- * @hdr: the driver's header, written in front of the payload
- * @hdr_len: its length, as given to hv_ringbuffer_write_payload()
- * @len: payload bytes hv_ringbuffer_write_payload() put in place (may be 0)
- *
- * Writes the descriptor, @hdr, the padding and the trailer around the
- * payload, then the write index. The room was checked by
- * hv_ringbuffer_write_payload() (the reader only ever frees more).
- *
- * Context: any; the caller serialises the ring's writer side.
- * Return: true if the caller must signal the host: only when the host may
- * have found the ring empty and gone idle, and has not masked interrupts.
- * The host takes other interrupts for a misbehaving guest.
- */
-bool hv_ringbuffer_commit_inband(struct hv_ring_buffer_info *rbi, u32 *wr,
-				 const void *hdr, u32 hdr_len, u32 len)
-{
-	const u32 dlen = sizeof(struct vmpacket_descriptor);
-	struct vmpacket_descriptor desc = {
-		.type = VM_PKT_DATA_INBAND,
-		.offset8 = dlen >> 3,
-	};
-	static const u8 zero[8];
-	u32 pos = *wr, end;
-	u64 trailer;
-
-	if (WARN_ON_ONCE(!hv_ringbuffer_inband_ok(rbi, hdr_len, len)))
-		return false;
-	desc.len8 = (dlen + hdr_len + ALIGN(len, 8)) >> 3;
-	hv_ringbuffer_copy_in(rbi, pos, &desc, dlen);
-	hv_ringbuffer_copy_in(rbi, hv_ringbuffer_offset_add(rbi, pos, dlen),
-			      hdr, hdr_len);
-	end = hv_ringbuffer_offset_add(rbi, pos, dlen + hdr_len + len);
-	hv_ringbuffer_copy_in(rbi, end, zero, ALIGN(len, 8) - len);
-	/* The trailer carries the packet's start, as every VMBus writer's. */
-	trailer = (u64)pos << 32;
-	end = hv_ringbuffer_offset_add(rbi, pos, (u32)desc.len8 << 3);
-	hv_ringbuffer_copy_in(rbi, end, &trailer, sizeof(trailer));
-	end = hv_ringbuffer_offset_add(rbi, end, sizeof(trailer));
-
-	/* The packet is complete in memory before the host can see it. */
-	virt_mb();
-	WRITE_ONCE(rbi->ring_buffer->write_index, end);
-	WRITE_ONCE(*wr, end);
-
-	virt_mb();	/* the write index is visible before we sample */
-	if (READ_ONCE(rbi->ring_buffer->interrupt_mask))
-		return false;
-	virt_rmb();	/* interrupt_mask before read_index */
-	return pos == READ_ONCE(rbi->ring_buffer->read_index);
-}
-EXPORT_SYMBOL_GPL(hv_ringbuffer_commit_inband);

@@ -1403,24 +1403,27 @@ static int hvsock_getsockopt(struct socket *sock, int level, int optname,
 }
 
 /*
- * Called under the socket lock by SO_RCVLOWAT. As tcp_set_rcvlowat():
- * readers (and SIGIO) are told only if what is there meets the new mark.
+ * SO_RCVLOWAT. As tcp_set_rcvlowat(): readers (and SIGIO) are told only
+ * if what is there meets the new mark. Usually under the socket lock, but
+ * a BPF program at socket creation may set it without the lock
+ * (bpf_unlocked_sk_setsockopt()), so the ring is looked at as poll() does.
  */
 static int hvsock_set_rcvlowat(struct sock *sk, int val)
 {
 	struct hvsock_sock *hs = hvsock_sk(sk);
 	struct vmbus_channel *chan;
+	bool fin, ready = false;
 	u32 bytes;
-	bool fin;
 
-	sock_owned_by_me(sk);
 	val = val ? : 1;
 	WRITE_ONCE(sk->sk_rcvlowat, val);
+	rcu_read_lock();
 	chan = hvsock_live_chan(hs);
-	if (!chan || test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
-		return 0;
-	if (!hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin) &&
-	    (bytes >= val || fin))
+	if (chan && !test_bit(HVSOCK_F_PEER_FIN, &hs->flags) &&
+	    !hvsock_rx_scan(&chan->inbound, &hs->rx, &bytes, &fin))
+		ready = bytes >= val || fin;
+	rcu_read_unlock();
+	if (ready)
 		sk->sk_data_ready(sk);
 	return 0;
 }

@@ -16,7 +16,7 @@ set -o pipefail
 kernel=$1 initrd=$2 timeout=$3 log=$4
 here=$(dirname "$(readlink -f "$0")")
 icount=()
-[ -n "${HVT_ICOUNT:-}" ] &&
+[ "${HVT_ICOUNT:-0}" != 0 ] &&
 	icount=(-icount "shift=0,sleep=off" -seed 1
 		-rtc "base=2025-01-01T00:00:00,clock=vm")
 
