@@ -15,12 +15,15 @@
 #include <uapi/linux/hv_sock.h>
 
 /*
- * Ring geometry. Every connection uses one VMBus channel with two rings of
- * one header page and five data pages each: WS2016 hosts refuse any other
- * size, and newer hosts accept it too.
+ * Ring geometry. Every connection uses one VMBus channel with two rings,
+ * each a header page and data pages. WS2016 hosts (VMBus 4.x) accept five
+ * data pages and nothing else; from VMBus 5.0 on, each ring follows the
+ * socket's SO_SNDBUF or SO_RCVBUF (hvsock_ring_size()): the buffer size
+ * taken is at least HVSOCK_RING_DATA_SIZE, at most HVSOCK_RING_BUF_MAX.
  */
 #define HVSOCK_RING_DATA_SIZE	(5 * HV_HYP_PAGE_SIZE)
 #define HVSOCK_RING_SIZE	VMBUS_RING_SIZE(HVSOCK_RING_DATA_SIZE)
+#define HVSOCK_RING_BUF_MAX	(64 * HV_HYP_PAGE_SIZE)
 
 /**
  * struct hvsock_pipe_hdr - the header in front of every hvsock payload
@@ -49,9 +52,9 @@ struct hvsock_pipe_hdr {
 
 /*
  * Largest payload we send in one packet. The host frees ring space a whole
- * packet at a time: with packets of a fifth of the ring it drains one while
- * we write the next, where 16 KiB packets leave the two sides taking turns
- * (a third of the throughput for large writes).
+ * packet at a time: with packets of a fifth of the smallest ring it drains
+ * one while we write the next, where 16 KiB packets leave the two sides
+ * taking turns (a third of the throughput for large writes).
  */
 #define HVSOCK_TX_PKT_MAX	4096
 static_assert(HVSOCK_TX_PKT_MAX <= HVSOCK_MTU);
@@ -272,6 +275,7 @@ void hvsock_chan_close(struct hvsock_sock *hs);
 void hvsock_queue_close(struct hvsock_sock *hs, unsigned long delay);
 
 /* ring.c */
+u32 hvsock_ring_size(u32 vmbus_version, int buf);
 int hvsock_rx_init(const struct hv_ring_buffer_info *rbi,
 		   struct hvsock_rx *rx);
 int hvsock_rx_avail(const struct hv_ring_buffer_info *rbi,

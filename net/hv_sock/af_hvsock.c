@@ -132,7 +132,7 @@ static void hvsock_init_sk(struct hvsock_sock *hs)
 	INIT_WORK(&hs->rescind_work, hvsock_rescind_work);
 	hs->connect_timeout = HVSOCK_CONNECT_TIMEOUT_DEFAULT;
 	sk->sk_destruct = hvsock_sk_destruct;
-	/* Informational only: the rings have a fixed size. */
+	/* The ring sizes a channel gets unless the user sets these. */
 	sk->sk_sndbuf = HVSOCK_RING_DATA_SIZE;
 	sk->sk_rcvbuf = HVSOCK_RING_DATA_SIZE;
 	hvsock_link(hs);
@@ -167,6 +167,9 @@ struct hvsock_sock *hvsock_alloc(struct sock *parent, int kern)
 	sk->sk_rcvtimeo = parent->sk_rcvtimeo;
 	sk->sk_sndtimeo = parent->sk_sndtimeo;
 	sk->sk_lingertime = parent->sk_lingertime;
+	sk->sk_sndbuf = READ_ONCE(parent->sk_sndbuf);
+	sk->sk_rcvbuf = READ_ONCE(parent->sk_rcvbuf);
+	sk->sk_userlocks = parent->sk_userlocks;
 	sock_copy_flags(sk, parent);
 	sk->sk_mark = parent->sk_mark;
 	sk->sk_priority = parent->sk_priority;

@@ -28,6 +28,33 @@
 #include <kunit/visibility.h>
 
 /**
+ * hvsock_ring_size() - size of one ring of a new channel, for vmbus_open()
+ * @vmbus_version: the VMBus protocol version the host negotiated
+ * @buf: the socket's SO_SNDBUF (outbound ring) or SO_RCVBUF (inbound ring)
+ *
+ * WS2016 hosts (VMBus 4.x) refuse any ring but the default. Later hosts
+ * take the socket's buffer size, kept between the default (5 data pages;
+ * the AF_VSOCK Hyper-V transport's is 6) and HVSOCK_RING_BUF_MAX; a larger
+ * ring lets the sender run further ahead of the reader between signals.
+ * VMBUS_RING_SIZE() adds a header page to rings below 8 pages only, so
+ * that a power-of-two buffer size gives a power-of-two ring. Rounding up
+ * to whole pages first keeps the result growing with @buf: a size just
+ * below 8 pages would otherwise get 9.
+ *
+ * Return: the ring's size in bytes, header page included.
+ */
+u32 hvsock_ring_size(u32 vmbus_version, int buf)
+{
+	if (vmbus_version < VERSION_WIN10_V5)
+		return HVSOCK_RING_SIZE;
+	return VMBUS_RING_SIZE(round_up(clamp_t(int, buf,
+						HVSOCK_RING_DATA_SIZE,
+						HVSOCK_RING_BUF_MAX),
+					HV_HYP_PAGE_SIZE));
+}
+EXPORT_SYMBOL_IF_KUNIT(hvsock_ring_size);
+
+/**
  * hvsock_rx_init() - start receiving on a freshly opened inbound ring
  * @rbi: the inbound ring
  * @rx: the cursor to set up

@@ -193,6 +193,8 @@ void hvsock_close_work(struct work_struct *work)
  */
 static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 {
+	struct sock *sk = &hs->sk;
+	u32 snd, rcv;
 	int err;
 
 	/* Before vmbus_open(): the channel callback may run at once. */
@@ -206,8 +208,9 @@ static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 	 */
 	chan->max_pkt_size = HVSOCK_PKT_LEN(0);
 
-	err = vmbus_open(chan, HVSOCK_RING_SIZE, HVSOCK_RING_SIZE, NULL, 0,
-			 hvsock_chan_cb, hs);
+	snd = hvsock_ring_size(vmbus_proto_version, READ_ONCE(sk->sk_sndbuf));
+	rcv = hvsock_ring_size(vmbus_proto_version, READ_ONCE(sk->sk_rcvbuf));
+	err = vmbus_open(chan, snd, rcv, NULL, 0, hvsock_chan_cb, hs);
 	if (err)
 		goto fail;
 
@@ -218,6 +221,9 @@ static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 		vmbus_close(chan);
 		goto fail;
 	}
+	/* From here on SO_SNDBUF and SO_RCVBUF report what the rings hold. */
+	WRITE_ONCE(sk->sk_sndbuf, hv_ringbuffer_data_size(&chan->outbound));
+	WRITE_ONCE(sk->sk_rcvbuf, hv_ringbuffer_data_size(&chan->inbound));
 	/* The host signals us whenever the free space grows past this. */
 	set_channel_pending_send_size(chan, hs->tx_pending);
 

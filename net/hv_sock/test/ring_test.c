@@ -99,7 +99,49 @@ static void framing_lengths(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 40, (int)HVSOCK_PKT_LEN(8));
 	KUNIT_EXPECT_EQ(test, 48, (int)HVSOCK_PKT_LEN(9));
 	KUNIT_EXPECT_EQ(test, 16384 + 32, (int)HVSOCK_PKT_LEN(HVSOCK_MTU));
-	KUNIT_EXPECT_EQ(test, 6 * 4096, (int)HVSOCK_RING_SIZE);
+}
+
+/*
+ * Ring sizes: the default, and only it, before VMBus 5.0; from 5.0 on the
+ * socket's buffer size in whole pages within the limits, with the header
+ * page added below 8 pages only, as VMBUS_RING_SIZE() does.
+ */
+static void framing_ring_sizes(struct kunit *test)
+{
+	static const struct {
+		u32 version;
+		int buf;
+		u32 pages;	/* header page included */
+	} c[] = {
+		{ VERSION_WIN10, 1 << 20, 6 },
+		{ VERSION_WIN10, 4096, 6 },
+		{ VERSION_WIN10_V4_1, INT_MAX, 6 },
+		{ VERSION_WIN10_V5, 0, 6 },
+		{ VERSION_WIN10_V5, -1, 6 },
+		{ VERSION_WIN10_V5, 4608, 6 },
+		{ VERSION_WIN10_V5, 5 * 4096, 6 },
+		{ VERSION_WIN10_V5, 5 * 4096 + 1, 7 },
+		{ VERSION_WIN10_V5_1, 7 * 4096, 8 },
+		{ VERSION_WIN10_V5_1, 7 * 4096 + 1, 8 },
+		{ VERSION_WIN10_V5_1, 8 * 4096 - 1, 8 },
+		{ VERSION_WIN10_V5_1, 8 * 4096, 8 },
+		{ VERSION_WIN10_V5_1, 8 * 4096 + 1, 9 },
+		{ VERSION_WIN10_V5_2, 131072, 32 },
+		{ VERSION_WIN10_V5_3, 64 * 4096 - 1, 64 },
+		{ VERSION_WIN10_V5_3, 64 * 4096, 64 },
+		{ VERSION_WIN10_V5_3, 64 * 4096 + 1, 64 },
+		{ VERSION_WIN10_V5_3, INT_MAX, 64 },
+		{ VERSION_WIN10_V5_3, INT_MIN, 6 },
+	};
+	int i;
+
+	if (PAGE_SIZE != HV_HYP_PAGE_SIZE)
+		kunit_skip(test, "the cases assume 4 KiB pages");
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		KUNIT_EXPECT_EQ_MSG(test, c[i].pages * 4096,
+				    hvsock_ring_size(c[i].version, c[i].buf),
+				    "version %#x buf %d", c[i].version,
+				    c[i].buf);
 }
 
 /* The host's signal at pending_send_sz matches "HVSOCK_TX_MIN fits". */
@@ -461,6 +503,7 @@ static void framing_rejects_index_rewind(struct kunit *test)
 
 static struct kunit_case hvsock_framing_cases[] = {
 	KUNIT_CASE(framing_lengths),
+	KUNIT_CASE(framing_ring_sizes),
 	KUNIT_CASE(framing_pending_threshold),
 	KUNIT_CASE(framing_roundtrip),
 	KUNIT_CASE(framing_partial_reads),
