@@ -58,7 +58,9 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -156,6 +158,8 @@ struct result {
 static struct result results[NR_FAMS][NR_ROWS];
 /* -P: the host side's CPU, for the children server_start() forks; or -1 */
 static int pin_host_cpu = -1;
+/* -B: SO_SNDBUF and SO_RCVBUF of the guest's Hyper-V sockets, or 0. */
+static int hv_sockbuf;
 static char row_names[NR_ROWS][32];
 static const char *row_units[NR_ROWS];
 static unsigned char *buf;
@@ -371,6 +375,19 @@ static void srv_dump(int sig)
 		hvperf_host_dump(srv_fd);
 }
 
+/* With -B: the rings the guest opened, once per host side. */
+static void srv_report_rings(int fd)
+{
+	unsigned int out, in;
+	static bool done;
+
+	if (done || !hv_sockbuf || hvperf_host_rings(fd, &out, &in))
+		return;
+	fprintf(stderr, "# host side: guest rings of %u (out) and %u (in) pages\n",
+		out, in);
+	done = true;
+}
+
 static void srv_loop(int lfd, bool hv_host)
 {
 	struct sigaction sa = { .sa_handler = srv_dump,
@@ -392,6 +409,8 @@ static void srv_loop(int lfd, bool hv_host)
 			_exit(1);
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (hv_host)
+			srv_report_rings(fd);
 		srv_fd = fd;
 		srv_conn(fd, hv_host);
 		srv_fd = -1;
@@ -572,6 +591,46 @@ static void server_stop(struct server *s)
 
 /* ---------------------------------------------------------------- guest side */
 
+static void set_sockbuf(int fd)
+{
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &hv_sockbuf, sizeof(hv_sockbuf));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &hv_sockbuf, sizeof(hv_sockbuf));
+}
+
+/*
+ * The AF_VSOCK Hyper-V transport sets the socket's buffer sizes to its
+ * defaults when connect() assigns it to the socket, and reads them when
+ * the host's offer comes: set them while the connect is in progress.
+ */
+static int cli_connect_vsock_hv(int fd, const struct server *s)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (fcntl(fd, F_SETFL, O_NONBLOCK))
+		goto fail;
+	if (!connect(fd, (const struct sockaddr *)&s->addr, s->addr_len))
+		goto done;
+	if (errno != EINPROGRESS)
+		goto fail;
+	set_sockbuf(fd);
+	if (poll(&p, 1, -1) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		goto fail;
+	if (err) {
+		errno = err;
+		goto fail;
+	}
+done:
+	if (!fcntl(fd, F_SETFL, 0))
+		return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
 static int cli_connect(const struct server *s)
 {
 	int fd = socket(s->domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -579,6 +638,11 @@ static int cli_connect(const struct server *s)
 
 	if (fd < 0)
 		return -errno;
+	if (hv_sockbuf && s->fam == FAM_VSOCK_HV)
+		return cli_connect_vsock_hv(fd, s);
+	/* Read when the channel opens: they size its rings. */
+	if (hv_sockbuf && s->fam == FAM_HYPERV)
+		set_sockbuf(fd);
 	if (connect(fd, (const struct sockaddr *)&s->addr, s->addr_len)) {
 		int err = -errno;
 
@@ -1169,7 +1233,7 @@ static void print_help(void)
 {
 	printf("usage: hvperf [-F FAMILIES] [-m MEASURES] [-s SIZES] [-b BYTES]\n"
 	       "              [-i ITERS] [-c CONNS] [-n IDLE] [-T SECS]\n"
-	       "              [-P GCPU,HCPU] [-Q] [-q]\n"
+	       "              [-B BUF] [-P GCPU,HCPU] [-Q] [-q]\n"
 	       "\n"
 	       "  -F  families, comma-separated (default: all that are\n"
 	       "      available here):\n"
@@ -1183,6 +1247,9 @@ static void print_help(void)
 	       "  -n  idle connections open at once for mem (default 1024)\n"
 	       "  -T  time limit of each measurement in seconds (default 120;\n"
 	       "      mem: 30 s more and 1 s per 8 idle connections)\n"
+	       "  -B  SO_SNDBUF and SO_RCVBUF of the guest's hyperv and\n"
+	       "      vsock-hv sockets before connect(): on a VMBus 5.0+ host\n"
+	       "      they size the rings (the kernel doubles the value)\n"
 	       "  -P  pin the guest side to CPU GCPU, the host side to HCPU\n"
 	       "  -Q  before each measurement, wait until the previous one's\n"
 	       "      connections and channels are gone\n"
@@ -1318,7 +1385,7 @@ int main(int argc, char **argv)
 	for (f = 0; f < NR_MEASURES; f++)
 		o.measure[f] = f != M_MEM;
 
-	while ((c = getopt(argc, argv, "F:m:s:b:i:c:n:T:P:Qqh")) != -1) {
+	while ((c = getopt(argc, argv, "F:m:s:b:i:c:n:T:B:P:Qqh")) != -1) {
 		switch (c) {
 		case 'F':
 			if (parse_names(optarg, fam_names, NR_FAMS, o.fam))
@@ -1360,6 +1427,18 @@ int main(int argc, char **argv)
 			if (parse_count(optarg, &o.limit_s))
 				return EXIT_USAGE;
 			break;
+		case 'B': {
+			__u64 v;
+
+			if (parse_number(optarg, true, &v) || !v ||
+			    v > INT_MAX / 2) {
+				fprintf(stderr, "hvperf: bad buffer size '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			hv_sockbuf = v;
+			break;
+		}
 		case 'P':
 			if (parse_pin(optarg, &o))
 				return EXIT_USAGE;

@@ -38,6 +38,10 @@ void hvperf_host_dump(int fd);
 /* Channels between the host and this guest, or -1 if unknown. */
 long long hvperf_host_channels(void);
 
+/* Pages of the guest's outbound and inbound ring of @fd; 0 or -errno. */
+int hvperf_host_rings(int fd, unsigned int *out_pages,
+		      unsigned int *in_pages);
+
 #else /* !HVPERF_SIM_HOST */
 
 static inline int hvperf_host_listen(const __u8 service_id[16],
@@ -68,6 +72,15 @@ static inline void hvperf_host_dump(int fd)
 static inline long long hvperf_host_channels(void)
 {
 	return -1;
+}
+
+static inline int hvperf_host_rings(int fd, unsigned int *out_pages,
+				    unsigned int *in_pages)
+{
+	(void)fd;
+	(void)out_pages;
+	(void)in_pages;
+	return -EOPNOTSUPP;
 }
 
 #endif /* HVPERF_SIM_HOST */

@@ -6,7 +6,10 @@
 #
 # Environment (defaults in brackets):
 #   REPS         repetitions [3]
-#   HOSTS        simulated host personalities, in turn [ws2016 modern]
+#   HOSTS        simulated hosts, in turn [ws2016 modern modern64]: a
+#                personality; modern64 is modern with the guest's Hyper-V
+#                sockets asking for the largest rings (hvperf -B 128K,
+#                64-page rings in both families)
 #   FAMS         families on the first host [hyperv,vsock-hv,vsock-lo,unix,tcp]
 #   FAMS_MORE    families on the other hosts: those the host changes, and
 #                AF_UNIX for the ratios [hyperv,vsock-hv,unix]
@@ -33,7 +36,7 @@ PATH=$PATH:$here:/run-dir
 export PATH
 
 REPS=${REPS:-3}
-HOSTS=${HOSTS:-ws2016 modern}
+HOSTS=${HOSTS:-ws2016 modern modern64}
 FAMS=${FAMS:-hyperv,vsock-hv,vsock-lo,unix,tcp}
 FAMS_MORE=${FAMS_MORE:-hyperv,vsock-hv,unix}
 SIZES=${SIZES:-4K 64K 1M}
@@ -66,11 +69,18 @@ unload() {
 	done
 }
 
-# host HOST: the simulated host plays HOST from now on.
+# host HOST: the simulated host plays HOST from now on; $hostargs are the
+# hvperf options that go with it.
 host() {
+	hostargs=
+	pers=$1
+	if [ "$1" = modern64 ]; then
+		pers=modern
+		hostargs="-B 128K"
+	fi
 	unload || return 1
 	modprobe vmbus_sim || return 1
-	hvhost config personality="$1" | grep '^HVSIM ' | sed 's/^/# /'
+	hvhost config personality="$pers" | grep '^HVSIM ' | sed 's/^/# /'
 	modprobe hv_sock && modprobe hv_vsock_peer
 }
 
@@ -80,7 +90,8 @@ run() {
 	rep=$1 h=$2 place=$3 fams=$4
 	shift 4
 	# shellcheck disable=SC2086 # HVPERF_ARGS is a list of options
-	hvperf -q -Q -F "$fams" $HVPERF_ARGS "$@" > "$T/out" 2> "$T/err"
+	hvperf -q -Q -F "$fams" $HVPERF_ARGS $hostargs "$@" > "$T/out" \
+		2> "$T/err"
 	prc=$?
 	cat "$T/err"
 	grep -v '^family,' "$T/out" | while IFS= read -r line; do
@@ -119,7 +130,8 @@ for h in $HOSTS; do
 	r=1
 	while [ $r -le "$REPS" ]; do
 		echo "# bench: host $h, repetition $r, families $fams"
-		if [ "$MEM" = 1 ] && [ $r -eq 1 ]; then
+		# Not with the largest rings: 512 KiB a connection.
+		if [ "$MEM" = 1 ] && [ $r -eq 1 ] && [ -z "$hostargs" ]; then
 			run $r "$h" any "$fams" -m mem
 		fi
 		for s in $SIZES; do

@@ -160,10 +160,11 @@ def table(mode, host, values, failed, info, reps):
             nfail = nfailed(failed, host, place, fam, meas, size)
             v = values.get(key)
             if not v:
-                # no memory figures in the wall-clock run; in the other,
-                # from the first repetition only
+                # no memory figures in the wall-clock run, nor on a host
+                # bench.sh does not measure it on; elsewhere from the
+                # first repetition only
                 if nfail or not meas.startswith("mem") or \
-                        any(k[3] == meas for k in values):
+                        any(k[0] == host and k[3] == meas for k in values):
                     missing += 1
                     cells.append("failed" if nfail else "—")
                 else:
@@ -294,7 +295,12 @@ def main():
         "host's personality: ws2016 (VMBus 4.0) accepts only rings of 5 "
         "data pages; modern (VMBus 5.2) up to 64, and every family runs "
         "with its default socket buffer sizes (the mainline transport "
-        "then opens 6 data pages each way). Ratios are plain AF_HYPERV / "
+        "then opens 6 data pages each way); modern64 is modern with the "
+        "guest's AF_HYPERV and vsock-hv sockets setting SO_SNDBUF and "
+        "SO_RCVBUF to 128 KiB (hvperf -B 128K), which gives both families "
+        "their largest rings, 64 pages (63 of data) each way; AF_UNIX keeps "
+        "its defaults; no memory figure there (1024 connections would hold 512 "
+        "MiB of rings per family). Ratios are plain AF_HYPERV / "
         "other: above 1 is better for throughput and connection rate, worse "
         "for RTT and memory. No ratio for RTT p99: on different CPUs a whole "
         "measurement runs in one of two modes under 1 µs apart, so the "

@@ -84,3 +84,14 @@ long long hvperf_host_channels(void)
 	close(fd);
 	return ret ? -1 : (long long)st.channels;
 }
+
+int hvperf_host_rings(int fd, unsigned int *out_pages, unsigned int *in_pages)
+{
+	struct hvsim_conn_info ci;
+
+	if (ioctl(fd, HVSIM_IOC_CONN_INFO, &ci))
+		return -errno;
+	*out_pages = ci.send_ring_size / 4096;
+	*in_pages = ci.recv_ring_size / 4096;
+	return 0;
+}
