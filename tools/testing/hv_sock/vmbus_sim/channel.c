@@ -248,6 +248,7 @@ EXPORT_SYMBOL_GPL(vmbus_reset_channel_cb);
 int vmbus_alloc_ring(struct vmbus_channel *channel, u32 send_size,
 		     u32 recv_size)
 {
+	unsigned int i;
 	struct page *page;
 	int order;
 
@@ -262,6 +263,10 @@ int vmbus_alloc_ring(struct vmbus_channel *channel, u32 send_size,
 	page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
 	if (!page)
 		return -ENOMEM;
+	/* As the patched VMBus: keep only the pages the rings use. */
+	split_page(page, order);
+	for (i = (send_size + recv_size) >> PAGE_SHIFT; i < 1U << order; i++)
+		__free_page(page + i);
 
 	channel->ringbuffer_page = page;
 	channel->ringbuffer_pagecount = (send_size + recv_size) >> PAGE_SHIFT;
@@ -280,9 +285,8 @@ void vmbus_free_ring(struct vmbus_channel *channel)
 	hv_ringbuffer_cleanup(&channel->inbound);
 
 	if (channel->ringbuffer_page) {
-		__free_pages(channel->ringbuffer_page,
-			     get_order(channel->ringbuffer_pagecount
-				       << PAGE_SHIFT));
+		free_pages_exact(page_address(channel->ringbuffer_page),
+				 channel->ringbuffer_pagecount << PAGE_SHIFT);
 		channel->ringbuffer_page = NULL;
 	}
 }
