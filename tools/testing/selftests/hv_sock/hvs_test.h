@@ -432,9 +432,12 @@ static inline int hvs_poll(int fd, short events, int timeout_ms)
 
 /*
  * A guest socket connected to a host listener: @out_g the guest socket,
- * @out_h the host's end of the connection. Returns 0 or -errno.
+ * @out_h the host's end of the connection. Returns 0 or -errno. @prep
+ * (may be NULL) is called with the guest socket and @arg before
+ * connect(); an error it returns ends the pair.
  */
-static inline int hvs_pair(int *out_g, int *out_h)
+static inline int hvs_pair_prep(int *out_g, int *out_h,
+				int (*prep)(int s, void *arg), void *arg)
 {
 	__u8 svc[16];
 	int l, g, h;
@@ -448,7 +451,9 @@ static inline int hvs_pair(int *out_g, int *out_h)
 		close(l);
 		return g;
 	}
-	h = hvs_connect(g, hvs_guid_parent, svc);
+	h = prep ? prep(g, arg) : 0;
+	if (!h)
+		h = hvs_connect(g, hvs_guid_parent, svc);
 	if (!h)
 		h = hvs_host_accept(l, HVS_WAIT_MS, NULL);
 	close(l);
@@ -461,11 +466,18 @@ static inline int hvs_pair(int *out_g, int *out_h)
 	return 0;
 }
 
+static inline int hvs_pair(int *out_g, int *out_h)
+{
+	return hvs_pair_prep(out_g, out_h, NULL, NULL);
+}
+
 /*
  * The same, the other way round: the host connects to a guest listener and
- * the guest accepts.
+ * the guest accepts. @prep is called with the listener before bind().
  */
-static inline int hvs_pair_accepted(int *out_g, int *out_h)
+static inline int hvs_pair_accepted_prep(int *out_g, int *out_h,
+					 int (*prep)(int s, void *arg),
+					 void *arg)
 {
 	__u8 svc[16];
 	int s, g, h;
@@ -474,7 +486,9 @@ static inline int hvs_pair_accepted(int *out_g, int *out_h)
 	s = hvs_socket(0);
 	if (s < 0)
 		return s;
-	h = hvs_bind(s, svc);
+	h = prep ? prep(s, arg) : 0;
+	if (!h)
+		h = hvs_bind(s, svc);
 	if (!h)
 		h = hvs_err(listen(s, 1));
 	if (!h)
@@ -493,6 +507,11 @@ static inline int hvs_pair_accepted(int *out_g, int *out_h)
 	*out_g = g;
 	*out_h = h;
 	return 0;
+}
+
+static inline int hvs_pair_accepted(int *out_g, int *out_h)
+{
+	return hvs_pair_accepted_prep(out_g, out_h, NULL, NULL);
 }
 
 /* ------------------------------------------------------------ I/O */

@@ -147,70 +147,22 @@ static int get_buf(int s, int opt)
 	return val;
 }
 
-/* The guest connects to a host listener, sizes set before connect(). */
-static int pair_connected(int snd, int rcv, bool force, int *out_g,
-			  int *out_h)
+struct bufs {
+	int snd, rcv;
+	bool force;
+};
+
+/* Before connect(), or on the listener before bind(). */
+static int prep_bufs(int s, void *arg)
 {
-	__u8 svc[16];
-	int l, g, h;
+	const struct bufs *b = arg;
 
-	hvs_random_guid(svc);
-	l = hvs_host_listen(svc, 0, 0);
-	if (l < 0)
-		return l;
-	g = hvs_socket(0);
-	h = g < 0 ? g : set_bufs(g, snd, rcv, force);
-	if (!h)
-		h = hvs_connect(g, hvs_guid_parent, svc);
-	if (!h)
-		h = hvs_host_accept(l, HVS_WAIT_MS, NULL);
-	close(l);
-	if (h < 0) {
-		if (g >= 0)
-			close(g);
-		return h;
-	}
-	*out_g = g;
-	*out_h = h;
-	return 0;
-}
-
-/* The host connects to a guest listener whose sizes are set. */
-static int pair_accepted(int snd, int rcv, bool force, int *out_g,
-			 int *out_h)
-{
-	__u8 svc[16];
-	int s, g, h;
-
-	hvs_random_guid(svc);
-	s = hvs_socket(0);
-	if (s < 0)
-		return s;
-	h = set_bufs(s, snd, rcv, force);
-	if (!h)
-		h = hvs_bind(s, svc);
-	if (!h)
-		h = hvs_err(listen(s, 1));
-	if (!h)
-		h = hvs_host_connect(svc, HVS_WAIT_MS, 0, NULL);
-	if (h < 0) {
-		close(s);
-		return h;
-	}
-	g = hvs_poll(s, POLLIN, HVS_WAIT_MS) & POLLIN ?
-	    hvs_err(accept4(s, NULL, NULL, SOCK_CLOEXEC)) : -ETIMEDOUT;
-	close(s);
-	if (g < 0) {
-		close(h);
-		return g;
-	}
-	*out_g = g;
-	*out_h = h;
-	return 0;
+	return set_bufs(s, b->snd, b->rcv, b->force);
 }
 
 FIXTURE_SETUP(ring)
 {
+	struct bufs b = { variant->snd, variant->rcv, variant->force };
 	int i, ret;
 
 	for (i = 0; i < 2; i++) {
@@ -223,11 +175,9 @@ FIXTURE_SETUP(ring)
 	if (variant->modern)
 		ASSERT_EQ(0, hvs_host_config_set(personality,
 						 HVSIM_PERSONALITY_MODERN));
-	ret = pair_connected(variant->snd, variant->rcv, variant->force,
-			     &self->g[0], &self->h[0]);
+	ret = hvs_pair_prep(&self->g[0], &self->h[0], prep_bufs, &b);
 	ASSERT_EQ(0, ret) TH_LOG("connected pair: %s", strerror(-ret));
-	ret = pair_accepted(variant->snd, variant->rcv, variant->force,
-			    &self->g[1], &self->h[1]);
+	ret = hvs_pair_accepted_prep(&self->g[1], &self->h[1], prep_bufs, &b);
 	ASSERT_EQ(0, ret) TH_LOG("accepted pair: %s", strerror(-ret));
 }
 
