@@ -242,7 +242,10 @@ def main():
                 "time skipped. The figures count the instructions of the "
                 "whole path (both ends, the kernel and the simulated host), "
                 "not the speed of this machine, and are repeatable whatever "
-                "else runs on it: compare them across changes. Kernel "
+                "else runs on it: compare them across changes. A string "
+                "instruction counts once per iteration: zeroing the 12 ring "
+                "pages of a new Hyper-V connection (rep stosb) costs 49 µs "
+                "of instruction time, a few µs on hardware. Kernel "
                 f"`{info.get('kernel', '?')}` (test.config + bench.config: no "
                 "KASAN, lockdep, kmemleak, UBSAN, debug objects), "
                 f"`hvperf {info.get('args', '?')}`.",
