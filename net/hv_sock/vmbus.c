@@ -211,6 +211,15 @@ static int hvsock_chan_open(struct hvsock_sock *hs, struct vmbus_channel *chan)
 	snd = hvsock_ring_size(vmbus_proto_version, READ_ONCE(sk->sk_sndbuf));
 	rcv = hvsock_ring_size(vmbus_proto_version, READ_ONCE(sk->sk_rcvbuf));
 	err = vmbus_open(chan, snd, rcv, NULL, 0, hvsock_chan_cb, hs);
+	/*
+	 * Larger rings are a high-order block that fragmentation can deny:
+	 * like TCP's, the buffer sizes are hints, and the default rings
+	 * beat no connection.
+	 */
+	if (err == -ENOMEM &&
+	    (snd != HVSOCK_RING_SIZE || rcv != HVSOCK_RING_SIZE))
+		err = vmbus_open(chan, HVSOCK_RING_SIZE, HVSOCK_RING_SIZE, NULL,
+				 0, hvsock_chan_cb, hs);
 	if (err)
 		goto fail;
 

@@ -260,10 +260,10 @@ int vmbus_alloc_ring(struct vmbus_channel *channel, u32 send_size,
 	if (order > MAX_PAGE_ORDER)
 		return -ENOMEM;
 
-	page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	/* As the patched VMBus: no warning, keep only the pages used. */
+	page = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
 	if (!page)
 		return -ENOMEM;
-	/* As the patched VMBus: keep only the pages the rings use. */
 	split_page(page, order);
 	for (i = (send_size + recv_size) >> PAGE_SHIFT; i < 1U << order; i++)
 		__free_page(page + i);

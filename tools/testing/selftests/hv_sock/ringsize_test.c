@@ -391,4 +391,81 @@ TEST(refused_open_then_retry)
 	hvs_host_reset_config();
 }
 
+#define FAIL_PAGE_ALLOC "/sys/kernel/debug/fail_page_alloc/"
+
+static int write_knob(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Make every page allocation of order 7 or more fail (two 64-page rings
+ * are one such block; the default rings are order 4), quietly: on until
+ * @on is false.
+ */
+static int fail_large_allocs(bool on)
+{
+	static const char *const knobs[][2] = {
+		{ "min-order", "7" }, { "ignore-gfp-wait", "N" },
+		{ "ignore-gfp-highmem", "N" }, { "interval", "1" },
+		{ "verbose", "0" }, { "task-filter", "N" },
+		{ "probability", "100" },
+	};
+	int i, ret;
+
+	if (!on) {
+		write_knob("probability", "0");
+		return write_knob("times", "0");
+	}
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		ret = write_knob(knobs[i][0], knobs[i][1]);
+		if (ret)
+			return ret;
+	}
+	return write_knob("times", "1000");
+}
+
+/*
+ * No memory for the rings asked for: the connection opens with the
+ * default rings instead of failing, whichever side connected.
+ */
+TEST(no_memory_for_large_rings)
+{
+	struct bufs b = { 131072, 131072, false };
+	struct hvsim_conn_info ci;
+	int g[2] = { -1, -1 }, h[2] = { -1, -1 }, ret[2], i;
+
+	if (access(FAIL_PAGE_ALLOC "probability", W_OK))
+		SKIP(return, "no fail_page_alloc in debugfs");
+	ASSERT_EQ(0, hvs_host_reset_config());
+	ASSERT_EQ(0, hvs_host_config_set(personality,
+					 HVSIM_PERSONALITY_MODERN));
+	ASSERT_EQ(0, fail_large_allocs(true));
+	ret[0] = hvs_pair_prep(&g[0], &h[0], prep_bufs, &b);
+	ret[1] = hvs_pair_accepted_prep(&g[1], &h[1], prep_bufs, &b);
+	fail_large_allocs(false);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, ret[i]) TH_LOG("%s: %s", pair_name[i],
+					    strerror(-ret[i]));
+		if (ret[i])
+			continue;
+		ASSERT_EQ(0, hvs_host_info(h[i], &ci));
+		EXPECT_EQ(6 * PAGE, ci.send_ring_size) TH_LOG("%s", pair_name[i]);
+		EXPECT_EQ(6 * PAGE, ci.recv_ring_size) TH_LOG("%s", pair_name[i]);
+		EXPECT_EQ(5 * PAGE, get_buf(g[i], SO_SNDBUF));
+		close(g[i]);
+		close(h[i]);
+	}
+	hvs_host_reset_config();
+}
+
 TEST_HARNESS_MAIN
