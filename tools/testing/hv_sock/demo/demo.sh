@@ -93,7 +93,7 @@ step "1. host -> guest: hvcat -l $SVC_RECV, hvhost connect (${SIZE_KB} KiB)"
 hvcat -l -S -v "$SVC_RECV" < /dev/null > "$T/guest_got" 2> "$T/hvcat1.err" &
 gpid=$!
 wait_listen "$SVC_RECV"
-timeout 120 hvhost -d hv_sock connect "$SVC_RECV" pipe \
+timeout 120 hvhost connect "$SVC_RECV" pipe \
 	< "$T/to_guest" > /dev/null 2> "$T/hvhost1.err"
 hrc=$?
 wait $gpid
@@ -114,7 +114,7 @@ step "2. guest service with a command: hvcat -l $SVC_CMD -e sha256sum"
 hvcat -l -e 'sha256sum | cut -d" " -f1' "$SVC_CMD" 2> "$T/hvcat2.err" &
 gpid=$!
 wait_listen "$SVC_CMD"
-timeout 120 hvhost -d hv_sock connect "$SVC_CMD" pipe \
+timeout 120 hvhost connect "$SVC_CMD" pipe \
 	< "$T/to_guest" > "$T/host_got_sum" 2> "$T/hvhost2.err"
 hrc=$?
 wait $gpid

@@ -1982,19 +1982,6 @@ static bool h_connect(struct worker *w, int fd, int *svc_idx)
 		memcpy(c.service_id, svc[i], 16);
 	c.timeout_ms = 10 + rn(w, 90);
 	c.flags = one_in(w, 4) ? 0 : HVSIM_CONNECT_NOWAIT;
-	switch (rn(w, 20)) {
-	case 0:
-		memcpy(c.guest_driver, "nosuch", 7);
-		break;
-	case 1:
-		memset(c.guest_driver, 'x', sizeof(c.guest_driver));
-		break;
-	case 2: case 3:
-		break;
-	default:
-		memcpy(c.guest_driver, "hv_sock", 8);
-		break;
-	}
 	r = CALL(w, "HVSIM_IOC_CONNECT", fd, i, c.timeout_ms, c.flags,
 		 ioctl(fd, HVSIM_IOC_CONNECT, bad ? bad_ptr(w) : (void *)&c));
 	judge(w, NULL, K_HOST, r, bad ? &host_bad : &host_any);
