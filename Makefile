@@ -84,7 +84,7 @@ test-kernel: tree $(KTEST)/.config
 		INSTALL_MOD_STRIP=1 modules_install >/dev/null
 	@$(KMAKE) O=$(KTEST) INSTALL_HDR_PATH=$(HDR) headers_install >/dev/null
 
-# The simulator, hv_sock.ko and the mainline Hyper-V vsock transport, all
+# The simulator, af_hvsock.ko and the mainline Hyper-V vsock transport, all
 # linked against the simulator (as tools/testing/cxl builds its mocks).
 modules: test-kernel
 	@echo "== building the external modules in $(EXTMOD)"
@@ -106,7 +106,7 @@ $(KPROD)/.config: $(VMDIR)/prod.config | tree
 	@$(KMAKE) O=$(KPROD) olddefconfig >/dev/null
 	@$(VMDIR)/check-config.sh $< $@
 
-# The whole prod kernel and its modules, so modpost checks hv_sock.ko
+# The whole prod kernel and its modules, so modpost checks af_hvsock.ko
 # against the symbols real VMBus exports; then our directory again with
 # W=1 and sparse; the uapi header test.
 prod-build: tree $(KPROD)/.config

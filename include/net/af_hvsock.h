@@ -242,7 +242,7 @@ hvsock_live_chan(const struct hvsock_sock *hs)
 	return hvsock_ring_ok(hs) ? READ_ONCE(hs->chan) : NULL;
 }
 
-/* af_hvsock.c */
+/* socket.c */
 extern struct proto hvsock_proto;
 extern struct workqueue_struct *hvsock_wq;
 int hvsock_addr_validate(const struct sockaddr_hv *addr, int addr_len);

@@ -77,12 +77,12 @@ for t in hvcat hvhost hvperf; do
 done
 rm -rf "$T" && mkdir -p "$T"
 
-step "loading hv_sock"
-if ! modprobe hv_sock; then
-	fail "modprobe hv_sock"
+step "loading af_hvsock"
+if ! modprobe af_hvsock; then
+	fail "modprobe af_hvsock"
 	finish
 fi
-grep -E '^(hv_sock|vmbus_sim) ' /proc/modules | cut -d' ' -f1-3
+grep -E '^(af_hvsock|vmbus_sim) ' /proc/modules | cut -d' ' -f1-3
 hvhost config | sed 's/^/   /'
 
 dd if=/dev/urandom of="$T/to_guest" bs=1024 count="$SIZE_KB" 2>/dev/null

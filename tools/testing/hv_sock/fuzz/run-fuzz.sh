@@ -41,16 +41,16 @@ wait_channels() {
 	echo "${n:-0}"
 }
 
-# Unload hv_sock if it is loaded; it may take a while for the sockets that
+# Unload af_hvsock if it is loaded; it may take a while for the sockets that
 # close in the background to go. Prints why not, returns 1, on failure.
 unload() {
-	[ -d /sys/module/hv_sock ] || return 0
+	[ -d /sys/module/af_hvsock ] || return 0
 	t=0
-	while ! rmmod hv_sock 2>/tmp/rmmod.err; do
+	while ! rmmod af_hvsock 2>/tmp/rmmod.err; do
 		t=$((t + 1))
 		if [ $t -ge 150 ]; then
-			echo "rmmod hv_sock: $(cat /tmp/rmmod.err)," \
-			     "refcount $(cat /sys/module/hv_sock/refcnt 2>/dev/null)"
+			echo "rmmod af_hvsock: $(cat /tmp/rmmod.err)," \
+			     "refcount $(cat /sys/module/af_hvsock/refcnt 2>/dev/null)"
 			return 1
 		fi
 		sleep 0.2
@@ -88,7 +88,7 @@ report() {
 }
 
 echo "== fuzz: FUZZ_SECONDS=$FUZZ_SECONDS SEED=$SEED"
-modprobe vmbus_sim && modprobe hv_sock || echo "== fuzz: cannot load the modules"
+modprobe vmbus_sim && modprobe af_hvsock || echo "== fuzz: cannot load the modules"
 base=$(channels)
 base=${base:-0}
 

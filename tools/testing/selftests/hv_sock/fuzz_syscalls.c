@@ -2425,13 +2425,13 @@ static void end_violation(const char *fmt, ...)
 	putchar('\n');
 }
 
-/* hv_sock must unload once every socket is gone: retry while it closes. */
-static int unload_hv_sock(int timeout_ms)
+/* af_hvsock must unload once every socket is gone: retry while it closes. */
+static int unload_af_hvsock(int timeout_ms)
 {
 	long long end = hvs_now_ms() + timeout_ms;
 
 	for (;;) {
-		if (!syscall(SYS_delete_module, "hv_sock", O_NONBLOCK))
+		if (!syscall(SYS_delete_module, "af_hvsock", O_NONBLOCK))
 			return 0;
 		if ((errno != EWOULDBLOCK && errno != EBUSY) ||
 		    hvs_now_ms() > end)
@@ -2641,11 +2641,11 @@ int main(int argc, char **argv)
 		if (left > (long long)base_channels)
 			end_violation("%lld channels left on the host, %llu before",
 				      left, (unsigned long long)base_channels);
-		i = unload_hv_sock(30000);
+		i = unload_af_hvsock(30000);
 		if (i)
-			end_violation("rmmod hv_sock: %s", strerror(-i));
+			end_violation("rmmod af_hvsock: %s", strerror(-i));
 		else
-			printf("fuzz_syscalls: hv_sock unloaded\n");
+			printf("fuzz_syscalls: af_hvsock unloaded\n");
 	}
 	summary(total, hangs);
 	return violations || hangs ? 1 : 0;

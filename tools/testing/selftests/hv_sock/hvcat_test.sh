@@ -69,9 +69,9 @@ expect 2 "missing SERVICE" "no SERVICE: exit 2" -- hvcat
 expect 2 "-k needs -l" "-k without -l: exit 2" -- hvcat -k 1
 expect 2 "-S cannot count" "-S with -e: exit 2" -- timeout 10 hvcat -S -e cat -l 1
 
-if ! modprobe hv_sock; then
+if ! modprobe af_hvsock; then
 	for t in $(seq $((n + 1)) 20); do
-		echo "ok $t # SKIP hv_sock.ko does not load"
+		echo "ok $t # SKIP af_hvsock.ko does not load"
 	done
 	rm -rf "$out"
 	exit $KSFT_SKIP

@@ -122,8 +122,8 @@ static inline void hvs_load_modules(void)
 
 	if (stat(HVSIM_DEVICE_PATH, &st))
 		(void)!system("modprobe vmbus_sim");
-	if (!hvs_module_loaded("hv_sock"))
-		(void)!system("modprobe hv_sock");
+	if (!hvs_module_loaded("af_hvsock"))
+		(void)!system("modprobe af_hvsock");
 }
 
 /*

@@ -1564,3 +1564,10 @@ module_exit(hvsock_exit);
 MODULE_DESCRIPTION("Hyper-V sockets (AF_HYPERV)");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS_NETPROTO(PF_HYPERV);
+/*
+ * The module's name before it had to share a kernel with the AF_VSOCK
+ * transport, whose module is hv_sock: "modprobe hv_sock" loads that one
+ * where it is built (a module name goes before an alias), this one where
+ * it is not.
+ */
+MODULE_ALIAS("hv_sock");
