@@ -86,14 +86,17 @@ test-kernel: tree $(KTEST)/.config
 
 # The simulator, af_hvsock.ko and the mainline Hyper-V vsock transport, all
 # linked against the simulator (as tools/testing/cxl builds its mocks).
+# The stage gets exactly this build's external modules: one renamed or
+# removed must not stay loadable there.
 modules: test-kernel
 	@echo "== building the external modules in $(EXTMOD)"
 	@mkdir -p $(EXT) && cd $(KSRC) && rsync -rcR $(EXTSRC) $(EXT)/
 	@$(LOCK) $(KMAKE) O=$(KTEST) M=$(EXTMOD) W=1 modules
-	@$(STAGE_LOCK) bash -c '$(KMAKE) O=$(KTEST) M=$(EXTMOD) \
+	@$(STAGE_LOCK) bash -c 'rel=$$(cat $(KTEST)/include/config/kernel.release) && \
+		rm -rf $(STAGE)/lib/modules/$$rel/updates && \
+		$(KMAKE) O=$(KTEST) M=$(EXTMOD) \
 		INSTALL_MOD_PATH=$(STAGE) INSTALL_MOD_STRIP=1 modules_install \
-		>/dev/null && depmod -b $(STAGE) \
-		$$(cat $(KTEST)/include/config/kernel.release)'
+		>/dev/null && depmod -b $(STAGE) $$rel'
 
 # ---------------------------------------------------------------- prod kernel
 
