@@ -7,9 +7,9 @@
 #     simulated host (fuzz_syscalls -S: the end checks are done here, once
 #     both are done);
 #  2. the end checks of step 1: the host gets back to the channels it had
-#     before, and hv_sock unloads (no socket or channel reference leaked);
-#  3. fuzz_failnth, which loads and unloads hv_sock itself;
-#  4. hv_sock unloads (if anything loaded it again).
+#     before, and af_hvsock unloads (no socket or channel reference leaked);
+#  3. fuzz_failnth, which loads and unloads af_hvsock itself;
+#  4. af_hvsock unloads (if anything loaded it again).
 # One line per program, "HVT-FUZZ <name>: ok|not ok ...", with its summary
 # line and, on failure, the command that replays the run; one more line,
 # "HVT-FUZZ unload", for steps 2 and 4. Every program runs under a time
@@ -110,7 +110,7 @@ report fuzz_syscalls
 report fuzz_host
 report fuzz_failnth
 if [ -z "$unload_err" ]; then
-	echo "HVT-FUZZ unload: ok channels back to $base, hv_sock unloaded"
+	echo "HVT-FUZZ unload: ok channels back to $base, af_hvsock unloaded"
 else
 	echo "HVT-FUZZ unload: not ok $unload_err replay: $replay"
 	rc=1
