@@ -84,16 +84,19 @@ test-kernel: tree $(KTEST)/.config
 		INSTALL_MOD_STRIP=1 modules_install >/dev/null
 	@$(KMAKE) O=$(KTEST) INSTALL_HDR_PATH=$(HDR) headers_install >/dev/null
 
-# The simulator, hv_sock.ko and the mainline Hyper-V vsock transport, all
+# The simulator, af_hvsock.ko and the mainline Hyper-V vsock transport, all
 # linked against the simulator (as tools/testing/cxl builds its mocks).
+# The stage gets exactly this build's external modules: one renamed or
+# removed must not stay loadable there.
 modules: test-kernel
 	@echo "== building the external modules in $(EXTMOD)"
 	@mkdir -p $(EXT) && cd $(KSRC) && rsync -rcR $(EXTSRC) $(EXT)/
 	@$(LOCK) $(KMAKE) O=$(KTEST) M=$(EXTMOD) W=1 modules
-	@$(STAGE_LOCK) bash -c '$(KMAKE) O=$(KTEST) M=$(EXTMOD) \
+	@$(STAGE_LOCK) bash -c 'rel=$$(cat $(KTEST)/include/config/kernel.release) && \
+		rm -rf $(STAGE)/lib/modules/$$rel/updates && \
+		$(KMAKE) O=$(KTEST) M=$(EXTMOD) \
 		INSTALL_MOD_PATH=$(STAGE) INSTALL_MOD_STRIP=1 modules_install \
-		>/dev/null && depmod -b $(STAGE) \
-		$$(cat $(KTEST)/include/config/kernel.release)'
+		>/dev/null && depmod -b $(STAGE) $$rel'
 
 # ---------------------------------------------------------------- prod kernel
 
@@ -106,7 +109,7 @@ $(KPROD)/.config: $(VMDIR)/prod.config | tree
 	@$(KMAKE) O=$(KPROD) olddefconfig >/dev/null
 	@$(VMDIR)/check-config.sh $< $@
 
-# The whole prod kernel and its modules, so modpost checks hv_sock.ko
+# The whole prod kernel and its modules, so modpost checks af_hvsock.ko
 # against the symbols real VMBus exports; then our directory again with
 # W=1 and sparse; the uapi header test.
 prod-build: tree $(KPROD)/.config

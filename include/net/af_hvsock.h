@@ -245,10 +245,11 @@ hvsock_live_chan(const struct hvsock_sock *hs)
 	return hvsock_ring_ok(hs) ? READ_ONCE(hs->chan) : NULL;
 }
 
-/* af_hvsock.c */
+/* socket.c */
 extern struct proto hvsock_proto;
 extern struct workqueue_struct *hvsock_wq;
 int hvsock_addr_validate(const struct sockaddr_hv *addr, int addr_len);
+bool hvsock_srv_is_vsock(const guid_t *srv);
 bool hvsock_srv_is_reserved(const guid_t *srv);
 struct hvsock_sock *hvsock_alloc(struct sock *parent, int kern);
 void hvsock_peer_gone(struct hvsock_sock *hs);

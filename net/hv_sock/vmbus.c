@@ -31,7 +31,9 @@
  */
 
 #include <linux/module.h>
+#include <linux/unaligned.h>
 #include <net/af_hvsock.h>
+#include <net/af_vsock.h>
 
 /*
  * Channel callback: runs in the channel's tasklet (HV_CALL_DIRECT), so it
@@ -249,18 +251,22 @@ fail:
 	return err;
 }
 
-/* The host answers our connect request. */
-static void hvsock_offer_connect(struct hvsock_sock *hs,
-				 struct vmbus_channel *chan)
+/*
+ * The host answers our connect request. Return: -ENODEV if @hs is not
+ * waiting for this offer, else 0 (claimed, even if it could not be
+ * opened).
+ */
+static int hvsock_offer_connect(struct hvsock_sock *hs,
+				struct vmbus_channel *chan)
 {
 	const guid_t *host_srv = &chan->offermsg.offer.if_type;
 	struct sock *sk = &hs->sk;
-	int err;
+	int err, ret = 0;
 
 	lock_sock(sk);
 	if (sk->sk_state != TCP_SYN_SENT || hs->chan ||
 	    !guid_equal(host_srv, &hs->remote_srv)) {
-		pr_debug("hv_sock: unexpected offer for %pUl\n", &hs->local_srv);
+		ret = -ENODEV;
 		goto out;
 	}
 
@@ -281,19 +287,25 @@ static void hvsock_offer_connect(struct hvsock_sock *hs,
 	sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 out:
 	release_sock(sk);
+	return ret;
 }
 
-/* The host connects to our listener @ls. */
-static void hvsock_offer_accept(struct hvsock_sock *ls,
-				struct vmbus_channel *chan)
+/*
+ * The host connects to our listener @ls. Return: -ENODEV if @ls is not
+ * listening, else 0 (claimed, even if refused).
+ */
+static int hvsock_offer_accept(struct hvsock_sock *ls,
+			       struct vmbus_channel *chan)
 {
 	struct sock *lsk = &ls->sk;
 	struct hvsock_sock *hs;
-	int err;
+	int err, ret = 0;
 
 	lock_sock(lsk);
-	if (lsk->sk_state != TCP_LISTEN)
+	if (lsk->sk_state != TCP_LISTEN) {
+		ret = -ENODEV;
 		goto out;
+	}
 	if (sk_acceptq_is_full(lsk)) {
 		/*
 		 * Refusing is not opening: the host times the offer out and
@@ -326,36 +338,87 @@ static void hvsock_offer_accept(struct hvsock_sock *ls,
 	lsk->sk_data_ready(lsk);
 out:
 	release_sock(lsk);
+	return ret;
 }
 
+static struct hv_driver hvsock_drv;
+
+static int hvsock_is_other_driver(struct device_driver *drv, void *unused)
+{
+	return drv != &hvsock_drv.driver && drv_to_hv_drv(drv)->hvsock;
+}
+
+/*
+ * Does an AF_VSOCK socket in @state hold the vsock port of the template
+ * GUID @srv, with another hvsock driver (the AF_VSOCK transport) there to
+ * take the offer? In the template space AF_VSOCK goes first
+ * (Documentation/networking/af_hvsock.rst, "AF_HYPERV beside AF_VSOCK").
+ * Looked up through symbol_get() so that AF_HYPERV does not load AF_VSOCK.
+ */
+static bool hvsock_vsock_waits(struct hv_device *hdev, const guid_t *srv,
+			       int state)
+{
+	struct sockaddr_vm addr = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = get_unaligned_le32(srv->b),
+	};
+	struct sock *(*find)(struct sockaddr_vm *addr);
+	bool waits = false;
+	struct sock *sk;
+
+	if (!hvsock_srv_is_vsock(srv) ||
+	    !bus_for_each_drv(hdev->device.bus, NULL, NULL,
+			      hvsock_is_other_driver))
+		return false;
+	find = symbol_get(vsock_find_bound_socket);
+	if (!find)
+		return false;	/* AF_VSOCK is not loaded */
+	sk = find(&addr);
+	if (sk) {
+		waits = READ_ONCE(sk->sk_state) == state;
+		sock_put(sk);
+	}
+	symbol_put(vsock_find_bound_socket);
+	return waits;
+}
+
+/*
+ * VMBus offers each hvsock channel to every hvsock driver in turn, the
+ * next one when a probe declines with -ENODEV: claim only what an
+ * AF_HYPERV socket waits for, so that the AF_VSOCK transport gets the
+ * rest.
+ */
 static int hvsock_probe(struct hv_device *hdev,
 			const struct hv_vmbus_device_id *dev_id)
 {
 	struct vmbus_channel *chan = hdev->channel;
 	const struct vmbus_channel_offer *offer = &chan->offermsg.offer;
 	bool from_host = offer->u.pipe.user_def[0];
+	const guid_t *ours = from_host ? &offer->if_type : &offer->if_instance;
 	struct hvsock_sock *hs;
+	int ret;
 
-	hs = hvsock_lookup_bound(from_host ? &offer->if_type :
-				 &offer->if_instance);
-	if (!hs) {
-		pr_debug("hv_sock: offer for unknown service %pUl\n",
-			 from_host ? &offer->if_type : &offer->if_instance);
-		return 0;
+	hs = hvsock_lookup_bound(ours);
+	if (!hs)
+		return -ENODEV;
+	if (hvsock_vsock_waits(hdev, ours,
+			       from_host ? TCP_LISTEN : TCP_SYN_SENT)) {
+		sock_put(&hs->sk);
+		return -ENODEV;
 	}
 
-	if (from_host)
-		hvsock_offer_accept(hs, chan);
-	else
-		hvsock_offer_connect(hs, chan);
-	sock_put(&hs->sk);
-
 	/*
-	 * Always succeed: an offer we did not open is simply refused, and
-	 * VMBus cleans it up when the host rescinds it. An error here would
-	 * only log a line per refused connection.
+	 * An offer a socket waits for is claimed even if it cannot be
+	 * opened (accept queue full, no memory, the host refused the
+	 * rings): the host rescinds it in time and VMBus cleans up.
 	 */
-	return 0;
+	if (from_host)
+		ret = hvsock_offer_accept(hs, chan);
+	else
+		ret = hvsock_offer_connect(hs, chan);
+	sock_put(&hs->sk);
+	return ret;
 }
 
 static void hvsock_remove(struct hv_device *hdev)

@@ -460,7 +460,7 @@ static int open_socket(const struct opts *o, struct sockaddr_hv *a,
 	if (fd < 0)
 		fprintf(stderr, "%s: socket(AF_HYPERV): %s%s\n", prog,
 			strerror(errno), errno == EAFNOSUPPORT ?
-			" (is hv_sock.ko loaded?)" : "");
+			" (is af_hvsock.ko loaded?)" : "");
 	return fd;
 }
 

@@ -112,6 +112,29 @@ static void addr_reserved_services(struct kunit *test)
 	}
 }
 
+/* Every port's template GUID is AF_VSOCK's; nothing else is. */
+static void addr_vsock_services(struct kunit *test)
+{
+	static const u32 ports[] = { 0, 22, 1024, 0x80000000, 0xffffffff };
+	guid_t srv;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ports); i++) {
+		hv_guid_set_vsock_port(srv.b, ports[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, hvsock_srv_is_vsock(&srv),
+				      "port %u", ports[i]);
+	}
+	srv.b[15] ^= 1;
+	KUNIT_EXPECT_FALSE(test, hvsock_srv_is_vsock(&srv));
+	srv.b[15] ^= 1;
+	srv.b[4] ^= 1;
+	KUNIT_EXPECT_FALSE(test, hvsock_srv_is_vsock(&srv));
+	for (i = 0; i < 1000; i++) {
+		guid_gen(&srv);
+		KUNIT_EXPECT_FALSE(test, hvsock_srv_is_vsock(&srv));
+	}
+}
+
 static struct kunit_case hvsock_addr_cases[] = {
 	KUNIT_CASE(addr_accepts_well_formed),
 	KUNIT_CASE(addr_accepts_longer_buffer),
@@ -121,6 +144,7 @@ static struct kunit_case hvsock_addr_cases[] = {
 	KUNIT_CASE(addr_layout_matches_windows),
 	KUNIT_CASE(addr_vsock_port_guid),
 	KUNIT_CASE(addr_reserved_services),
+	KUNIT_CASE(addr_vsock_services),
 	{}
 };
 

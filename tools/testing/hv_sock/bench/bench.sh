@@ -55,7 +55,7 @@ modprobe vsock_loopback || { echo "bench: modprobe vsock_loopback failed"; rc=1;
 # Unload what has to see the host's personality at load time; the last
 # connections may still be closing.
 unload() {
-	for m in hv_vsock_peer hv_sock; do
+	for m in hv_vsock_peer af_hvsock; do
 		[ -d /sys/module/$m ] || continue
 		t=0
 		while ! rmmod $m 2>/dev/null; do
@@ -81,7 +81,7 @@ host() {
 	unload || return 1
 	modprobe vmbus_sim || return 1
 	hvhost config personality="$pers" | grep '^HVSIM ' | sed 's/^/# /'
-	modprobe hv_sock && modprobe hv_vsock_peer
+	modprobe af_hvsock && modprobe hv_vsock_peer
 }
 
 # run REP HOST PLACE FAMS HVPERF-OPTIONS...: one hvperf run, its figures

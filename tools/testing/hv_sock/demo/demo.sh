@@ -77,12 +77,12 @@ for t in hvcat hvhost hvperf; do
 done
 rm -rf "$T" && mkdir -p "$T"
 
-step "loading hv_sock"
-if ! modprobe hv_sock; then
-	fail "modprobe hv_sock"
+step "loading af_hvsock"
+if ! modprobe af_hvsock; then
+	fail "modprobe af_hvsock"
 	finish
 fi
-grep -E '^(hv_sock|vmbus_sim) ' /proc/modules | cut -d' ' -f1-3
+grep -E '^(af_hvsock|vmbus_sim) ' /proc/modules | cut -d' ' -f1-3
 hvhost config | sed 's/^/   /'
 
 dd if=/dev/urandom of="$T/to_guest" bs=1024 count="$SIZE_KB" 2>/dev/null
@@ -93,7 +93,7 @@ step "1. host -> guest: hvcat -l $SVC_RECV, hvhost connect (${SIZE_KB} KiB)"
 hvcat -l -S -v "$SVC_RECV" < /dev/null > "$T/guest_got" 2> "$T/hvcat1.err" &
 gpid=$!
 wait_listen "$SVC_RECV"
-timeout 120 hvhost -d hv_sock connect "$SVC_RECV" pipe \
+timeout 120 hvhost connect "$SVC_RECV" pipe \
 	< "$T/to_guest" > /dev/null 2> "$T/hvhost1.err"
 hrc=$?
 wait $gpid
@@ -114,7 +114,7 @@ step "2. guest service with a command: hvcat -l $SVC_CMD -e sha256sum"
 hvcat -l -e 'sha256sum | cut -d" " -f1' "$SVC_CMD" 2> "$T/hvcat2.err" &
 gpid=$!
 wait_listen "$SVC_CMD"
-timeout 120 hvhost -d hv_sock connect "$SVC_CMD" pipe \
+timeout 120 hvhost connect "$SVC_CMD" pipe \
 	< "$T/to_guest" > "$T/host_got_sum" 2> "$T/hvhost2.err"
 hrc=$?
 wait $gpid

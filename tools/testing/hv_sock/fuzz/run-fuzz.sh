@@ -7,9 +7,9 @@
 #     simulated host (fuzz_syscalls -S: the end checks are done here, once
 #     both are done);
 #  2. the end checks of step 1: the host gets back to the channels it had
-#     before, and hv_sock unloads (no socket or channel reference leaked);
-#  3. fuzz_failnth, which loads and unloads hv_sock itself;
-#  4. hv_sock unloads (if anything loaded it again).
+#     before, and af_hvsock unloads (no socket or channel reference leaked);
+#  3. fuzz_failnth, which loads and unloads af_hvsock itself;
+#  4. af_hvsock unloads (if anything loaded it again).
 # One line per program, "HVT-FUZZ <name>: ok|not ok ...", with its summary
 # line and, on failure, the command that replays the run; one more line,
 # "HVT-FUZZ unload", for steps 2 and 4. Every program runs under a time
@@ -41,16 +41,16 @@ wait_channels() {
 	echo "${n:-0}"
 }
 
-# Unload hv_sock if it is loaded; it may take a while for the sockets that
+# Unload af_hvsock if it is loaded; it may take a while for the sockets that
 # close in the background to go. Prints why not, returns 1, on failure.
 unload() {
-	[ -d /sys/module/hv_sock ] || return 0
+	[ -d /sys/module/af_hvsock ] || return 0
 	t=0
-	while ! rmmod hv_sock 2>/tmp/rmmod.err; do
+	while ! rmmod af_hvsock 2>/tmp/rmmod.err; do
 		t=$((t + 1))
 		if [ $t -ge 150 ]; then
-			echo "rmmod hv_sock: $(cat /tmp/rmmod.err)," \
-			     "refcount $(cat /sys/module/hv_sock/refcnt 2>/dev/null)"
+			echo "rmmod af_hvsock: $(cat /tmp/rmmod.err)," \
+			     "refcount $(cat /sys/module/af_hvsock/refcnt 2>/dev/null)"
 			return 1
 		fi
 		sleep 0.2
@@ -88,7 +88,7 @@ report() {
 }
 
 echo "== fuzz: FUZZ_SECONDS=$FUZZ_SECONDS SEED=$SEED"
-modprobe vmbus_sim && modprobe hv_sock || echo "== fuzz: cannot load the modules"
+modprobe vmbus_sim && modprobe af_hvsock || echo "== fuzz: cannot load the modules"
 base=$(channels)
 base=${base:-0}
 
@@ -110,7 +110,7 @@ report fuzz_syscalls
 report fuzz_host
 report fuzz_failnth
 if [ -z "$unload_err" ]; then
-	echo "HVT-FUZZ unload: ok channels back to $base, hv_sock unloaded"
+	echo "HVT-FUZZ unload: ok channels back to $base, af_hvsock unloaded"
 else
 	echo "HVT-FUZZ unload: not ok $unload_err replay: $replay"
 	rc=1

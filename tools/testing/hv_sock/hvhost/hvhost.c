@@ -45,7 +45,6 @@
  *             (default 1, 0 = forever)
  *   -t MS     connect: how long the guest may take to open (default: the
  *             simulator's open timeout)
- *   -d NAME   connect: module name of the guest hvsock driver to offer to
  *   -s SEED   seed of the source data (default 1)
  *   -q        no per-connection line
  *
@@ -85,7 +84,6 @@ struct opts {
 	__u64 count_bytes;
 	unsigned int conns;
 	unsigned int timeout_ms;
-	const char *driver;
 	__u64 seed;
 	bool quiet;
 };
@@ -446,9 +444,6 @@ static int hv_connect(const __u8 service[16], const struct opts *o)
 	if (fd < 0)
 		return 1;
 	memcpy(c.service_id, service, 16);
-	if (o->driver)
-		snprintf(c.guest_driver, sizeof(c.guest_driver), "%s",
-			 o->driver);
 	if (ioctl(fd, HVSIM_IOC_CONNECT, &c)) {
 		fprintf(stderr, "hvhost: connect: %s\n", strerror(errno));
 		return 1;
@@ -581,7 +576,7 @@ static void print_stats(const struct hvsim_stats *st)
 	static const char * const names[] = {
 		"connect_requests", "connects_ignored", "connects_unanswered",
 		"offers", "opens", "opens_refused", "rescinds", "guest_closes",
-		"channels",
+		"channels", "probes_declined",
 	};
 	const __u64 *v = &st->connect_requests;
 	size_t i;
@@ -632,7 +627,7 @@ static int hv_config(int argc, char **argv)
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: hvhost [-n COUNT] [-t MS] [-d DRIVER] [-s SEED] [-q]\n"
+		"usage: hvhost [-n COUNT] [-t MS] [-s SEED] [-q]\n"
 		"              listen|connect|vsock-listen|vsock-connect SERVICE\n"
 		"              [pipe|echo|sink|source N|duplex N]\n"
 		"       hvhost config [personality=ws2016|modern] [mtu=N]\n"
@@ -672,16 +667,13 @@ int main(int argc, char **argv)
 	__u64 v;
 	int c;
 
-	while ((c = getopt(argc, argv, "+n:t:d:s:q")) != -1) {
+	while ((c = getopt(argc, argv, "+n:t:s:q")) != -1) {
 		switch (c) {
 		case 'n':
 			o.conns = strtoul(optarg, NULL, 0);
 			break;
 		case 't':
 			o.timeout_ms = strtoul(optarg, NULL, 0);
-			break;
-		case 'd':
-			o.driver = optarg;
 			break;
 		case 's':
 			if (parse_size(optarg, &v))

@@ -113,8 +113,7 @@ static struct hvsim_conn *st_host_connect(struct kunit *test, u32 port)
 	guid_t svc, ep = {};
 
 	st_guid(&svc, port);
-	KUNIT_ASSERT_EQ(test, 0, hvsim_host_connect(&svc, &ep, "hv_sock", 0,
-						    0, &c));
+	KUNIT_ASSERT_EQ(test, 0, hvsim_host_connect(&svc, &ep, 0, 0, &c));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, st_host_close,
 							   c));
 	return c;

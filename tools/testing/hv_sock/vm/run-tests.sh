@@ -19,7 +19,7 @@ for r in /sys/kernel/debug/kunit/*/results; do
 	sed -n "s/^    \(\(not \)\{0,1\}ok [0-9]* .*\)/HVT-KUNIT $suite: \1/p" "$r"
 done
 
-# The kselftests load and unload hv_sock themselves.
+# The kselftests load and unload af_hvsock themselves.
 for m in $(cat kunit-modules 2>/dev/null); do
 	rmmod "$m" 2>/dev/null
 done

@@ -3,12 +3,9 @@
  * The simulated VMBus: a bus_type named "vmbus" carrying struct hv_device
  * and struct hv_driver, with match, probe and remove behaving as
  * drivers/hv/vmbus_drv.c does for hvsock channels: every hvsock offer
- * goes to the driver registered with hvsock = true.
- *
- * One liberty: on a real guest only one hvsock driver exists. Here
- * hv_sock.ko and the mainline transport may be loaded side by side, so an
- * offer can name the module whose driver should get it (the driver that
- * sent the connect request, or hvsim_connect.guest_driver).
+ * matches every driver registered with hvsock = true, and the driver core
+ * tries them in registration order, moving on to the next one when a
+ * probe declines with -ENODEV or -ENXIO.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,15 +30,6 @@ hvsim_get_id(const struct hv_driver *drv, const struct hv_device *dev)
 	return NULL;
 }
 
-static bool hvsim_driver_wanted(const struct hvsim_channel *hch,
-				const struct hv_driver *drv)
-{
-	if (!hch->driver[0])
-		return true;
-	return drv->driver.mod_name &&
-	       !strcmp(drv->driver.mod_name, hch->driver);
-}
-
 static int hvsim_bus_match(struct device *dev, const struct device_driver *drv)
 {
 	const struct hv_driver *hdrv = drv_to_hv_drv(drv);
@@ -51,8 +39,7 @@ static int hvsim_bus_match(struct device *dev, const struct device_driver *drv)
 	if (!is_hvsock_channel(hdev->channel))
 		return !!hvsim_get_id(hdrv, hdev);
 
-	return hdrv->hvsock &&
-	       hvsim_driver_wanted(to_hvsim_channel(hdev->channel), hdrv);
+	return hdrv->hvsock;
 }
 
 static int hvsim_bus_probe(struct device *dev)
@@ -65,7 +52,10 @@ static int hvsim_bus_probe(struct device *dev)
 		return -ENODEV;
 
 	ret = drv->probe(hdev, hvsim_get_id(drv, hdev));
-	if (ret)
+	/* As vmbus_probe(): declining is not a failure. */
+	if (ret == -ENODEV || ret == -ENXIO)
+		atomic64_inc(&hvsim_counters.probes_declined);
+	else if (ret)
 		pr_err("probe failed for device %s (%d)\n", dev_name(dev), ret);
 	return ret;
 }
@@ -119,69 +109,6 @@ const struct bus_type hvsim_bus = {
 	.shutdown	= hvsim_bus_shutdown,
 	.uevent		= hvsim_bus_uevent,
 };
-
-struct hvsim_caller_match {
-	unsigned long ip;
-	const char *own;	/* driver of the calling module */
-	const char *user;	/* driver of a module using the calling one */
-	unsigned int hvsock_drivers;
-	const char *any;
-};
-
-/*
- * Modules @mod depends on. Stable without module_mutex: the list is built
- * while @mod loads, before its init registers a driver, and torn down only
- * after its exit unregistered it, which waits for bus_for_each_drv().
- */
-static bool hvsim_module_uses(const struct module *mod, unsigned long ip)
-{
-#ifdef CONFIG_MODULE_UNLOAD
-	const struct module_use *use;
-
-	list_for_each_entry(use, &mod->target_list, target_list)
-		if (within_module(ip, use->target))
-			return true;
-#endif
-	return false;
-}
-
-static int hvsim_match_caller(struct device_driver *drv, void *data)
-{
-	const struct hv_driver *hdrv = drv_to_hv_drv(drv);
-	struct hvsim_caller_match *m = data;
-
-	if (!hdrv->hvsock || !drv->owner || !drv->mod_name)
-		return 0;
-
-	m->hvsock_drivers++;
-	m->any = drv->mod_name;
-	if (within_module(m->ip, drv->owner))
-		m->own = drv->mod_name;
-	else if (hvsim_module_uses(drv->owner, m->ip))
-		m->user = drv->mod_name;
-	return 0;
-}
-
-/**
- * hvsim_driver_of_caller() - the hvsock driver a connect request came from
- * @ip: return address of the call into the simulator
- * @buf: out: module name of that driver, "" to let any hvsock driver bind
- * @len: size of @buf
- *
- * The driver of the module containing @ip; failing that (the driver may
- * have tail-called us from a helper module, as hyperv_transport does from
- * vsock.ko when built with -O2), the driver of a module that uses the
- * module containing @ip; failing that, the only hvsock driver.
- */
-void hvsim_driver_of_caller(unsigned long ip, char *buf, size_t len)
-{
-	struct hvsim_caller_match m = { .ip = ip };
-	const char *name;
-
-	bus_for_each_drv(&hvsim_bus, NULL, &m, hvsim_match_caller);
-	name = m.own ?: m.user ?: (m.hvsock_drivers == 1 ? m.any : "");
-	strscpy(buf, name, len);
-}
 
 /**
  * __vmbus_driver_register() - register a VMBus driver

@@ -86,14 +86,13 @@ static void hvsim_chan_init_offer(struct vmbus_channel *chan, u32 relid,
  * @if_type: offer if_type
  * @if_instance: offer if_instance
  * @from_host: offer u.pipe.user_def[0]
- * @driver: module name of the hvsock driver to offer to, or ""
  *
  * Return: the channel, in state HVSIM_CH_QUEUED, or NULL.
  */
 struct hvsim_channel *hvsim_channel_alloc(struct hvsim_conn *conn,
 					  const guid_t *if_type,
 					  const guid_t *if_instance,
-					  bool from_host, const char *driver)
+					  bool from_host)
 {
 	struct hvsim_channel *hch;
 	struct vmbus_channel *chan;
@@ -123,7 +122,6 @@ struct hvsim_channel *hvsim_channel_alloc(struct hvsim_conn *conn,
 	hv_ringbuffer_pre_init(chan);
 
 	hch->conn = conn;
-	strscpy(hch->driver, driver ?: "", sizeof(hch->driver));
 	INIT_DELAYED_WORK(&hch->offer_work, hvsim_offer_work);
 	INIT_WORK(&hch->rescind_work, hvsim_rescind_work);
 	INIT_WORK(&hch->free_work, hvsim_free_work);
@@ -607,20 +605,17 @@ EXPORT_SYMBOL_GPL(vmbus_set_sc_create_callback);
  *
  * Process context. If a host listener exists for the service, the host
  * offers a channel (if_type = @shv_host_servie_id, if_instance =
- * @shv_guest_servie_id, user_def[0] = 0) to the hvsock driver of the
- * caller (see hvsim_driver_of_caller()); if not, nothing ever happens,
- * as on Hyper-V.
+ * @shv_guest_servie_id, user_def[0] = 0), which goes to every hvsock
+ * driver in turn as any offer does; if not, nothing ever happens, as on
+ * Hyper-V.
  *
  * Return: 0 (the request itself cannot fail).
  */
 int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
 				  const guid_t *shv_host_servie_id)
 {
-	char driver[HVSIM_DRIVER_NAME_LEN];
-
 	might_sleep();
-	hvsim_driver_of_caller(_RET_IP_, driver, sizeof(driver));
-	hvsim_tl_connect(shv_guest_servie_id, shv_host_servie_id, driver);
+	hvsim_tl_connect(shv_guest_servie_id, shv_host_servie_id);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vmbus_send_tl_connect_request);

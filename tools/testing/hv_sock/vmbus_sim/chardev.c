@@ -230,8 +230,6 @@ static int hvsim_ioc_connect(struct hvsim_file *hf, void __user *argp)
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
-	if (!memchr(arg.guest_driver, '\0', sizeof(arg.guest_driver)))
-		return -EINVAL;
 	memcpy(&service, arg.service_id, sizeof(service));
 	memcpy(&endpoint, arg.host_service_id, sizeof(endpoint));
 
@@ -240,8 +238,7 @@ static int hvsim_ioc_connect(struct hvsim_file *hf, void __user *argp)
 		mutex_unlock(&hf->lock);
 		return -EINVAL;
 	}
-	ret = hvsim_host_connect(&service, &endpoint, arg.guest_driver,
-				 arg.timeout_ms,
+	ret = hvsim_host_connect(&service, &endpoint, arg.timeout_ms,
 				 arg.flags | HVSIM_CONNECT_NOWAIT, &c);
 	if (!ret) /* publish it set up to the unlocked fops */
 		smp_store_release(&hf->conn, c);

@@ -216,5 +216,6 @@ void hvsim_host_get_stats(struct hvsim_stats *st)
 	st->rescinds = atomic64_read(&hvsim_counters.rescinds);
 	st->guest_closes = atomic64_read(&hvsim_counters.guest_closes);
 	st->channels = atomic64_read(&hvsim_counters.channels);
+	st->probes_declined = atomic64_read(&hvsim_counters.probes_declined);
 }
 EXPORT_SYMBOL_GPL(hvsim_host_get_stats);

@@ -350,13 +350,11 @@ static bool hvsim_listener_enqueue(struct hvsim_listener *l,
  * hvsim_tl_connect() - the host handles a guest's TL connect request
  * @guest_id: guest endpoint GUID
  * @host_id: host service GUID
- * @driver: module name of the requesting driver
  *
  * Process context. Offers a channel if a listener with room exists; else
  * drops the request without an answer.
  */
-void hvsim_tl_connect(const guid_t *guest_id, const guid_t *host_id,
-		      const char *driver)
+void hvsim_tl_connect(const guid_t *guest_id, const guid_t *host_id)
 {
 	struct hvsim_channel *hch;
 	struct hvsim_conn *c;
@@ -371,7 +369,7 @@ void hvsim_tl_connect(const guid_t *guest_id, const guid_t *host_id,
 	c = hvsim_conn_alloc(false, guest_id, host_id);
 	if (!c)
 		return;
-	hch = hvsim_channel_alloc(c, host_id, guest_id, false, driver);
+	hch = hvsim_channel_alloc(c, host_id, guest_id, false);
 	if (!hch) {
 		hvsim_conn_put(c);
 		return;
@@ -567,7 +565,6 @@ EXPORT_SYMBOL_GPL(hvsim_host_wait_open);
  * @guest_service: the guest's service GUID (offer if_type)
  * @host_endpoint: in/out: host endpoint GUID (offer if_instance); null
  *	GUID for a fresh random one
- * @driver: module name of the hvsock driver to offer to, NULL or "" = any
  * @timeout_ms: rescind if not opened in time; 0 = configured default
  * @flags: HVSIM_CONNECT_NOWAIT
  * @cp: out: the connection, set whenever the offer was queued (also on
@@ -577,8 +574,7 @@ EXPORT_SYMBOL_GPL(hvsim_host_wait_open);
  * -EINVAL, -ENOMEM before anything was queued.
  */
 int hvsim_host_connect(const guid_t *guest_service, guid_t *host_endpoint,
-		       const char *driver, u32 timeout_ms, u32 flags,
-		       struct hvsim_conn **cp)
+		       u32 timeout_ms, u32 flags, struct hvsim_conn **cp)
 {
 	struct hvsim_conn *c;
 
@@ -591,8 +587,7 @@ int hvsim_host_connect(const guid_t *guest_service, guid_t *host_endpoint,
 	c = hvsim_conn_alloc(true, guest_service, host_endpoint);
 	if (!c)
 		return -ENOMEM;
-	if (!hvsim_channel_alloc(c, guest_service, host_endpoint, true,
-				 driver)) {
+	if (!hvsim_channel_alloc(c, guest_service, host_endpoint, true)) {
 		hvsim_conn_put(c);
 		return -ENOMEM;
 	}

@@ -76,9 +76,6 @@
 /* Largest payload of one hvsock packet the host sends or accepts. */
 #define HVSIM_MTU_MAX		16384
 
-/* Length of hvsim_connect.guest_driver including the NUL. */
-#define HVSIM_DRIVER_NAME_LEN	56
-
 /* "Forever" for the fault counters in struct hvsim_config. */
 #define HVSIM_FOREVER		0xffffffffU
 
@@ -201,10 +198,6 @@ struct hvsim_accept {
  *	0 means hvsim_config.open_timeout_ms. When it expires the host
  *	rescinds the offer.
  * @flags: in: HVSIM_CONNECT_*
- * @guest_driver: in: NUL-terminated module name of the hvsock driver the
- *	offer is for ("hv_sock", "hv_vsock_peer", ...); empty = whichever
- *	hvsock driver the bus matches first, as on VMBus. Needed only when
- *	several hvsock drivers are loaded.
  *
  * Returns 0 once the guest opened the channel. Errors: ETIMEDOUT (nobody in
  * the guest took the offer in time; rescinded), ECONNREFUSED (the host
@@ -218,7 +211,6 @@ struct hvsim_connect {
 	__u8	host_service_id[16];
 	__u32	timeout_ms;
 	__u32	flags;
-	char	guest_driver[HVSIM_DRIVER_NAME_LEN];
 };
 
 /* hvsim_conn_info.flags */
@@ -318,6 +310,8 @@ struct hvsim_config {
  * @rescinds: channels rescinded
  * @guest_closes: vmbus_close() calls on open channels
  * @channels: channels currently known to the guest (offered, not released)
+ * @probes_declined: guest driver probes that declined an offer (-ENODEV or
+ *	-ENXIO: the driver core then tries the next hvsock driver)
  * @reserved: zero
  */
 struct hvsim_stats {
@@ -330,7 +324,8 @@ struct hvsim_stats {
 	__u64	rescinds;
 	__u64	guest_closes;
 	__u64	channels;
-	__u64	reserved[7];
+	__u64	probes_declined;
+	__u64	reserved[6];
 };
 
 /* hvsim_inject.kind */

@@ -27,8 +27,7 @@ void hvsim_host_unlisten(struct hvsim_listener *l);
 int hvsim_host_accept(struct hvsim_listener *l, bool nonblock,
 		      struct hvsim_conn **cp);
 int hvsim_host_connect(const guid_t *guest_service, guid_t *host_endpoint,
-		       const char *driver, u32 timeout_ms, u32 flags,
-		       struct hvsim_conn **cp);
+		       u32 timeout_ms, u32 flags, struct hvsim_conn **cp);
 int hvsim_host_wait_open(struct hvsim_conn *c);
 ssize_t hvsim_host_read(struct hvsim_conn *c, struct iov_iter *to,
 			bool nonblock);

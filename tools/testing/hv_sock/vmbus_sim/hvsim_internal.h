@@ -122,7 +122,6 @@ enum hvsim_ch_state {
  * @free_work: releases it after the device is released
  * @isr_work: runs HV_CALL_ISR callbacks in hard interrupt context
  * @rescinded: completed when @chan.rescind is set
- * @driver: module name of the hvsock driver the offer is for, or ""
  * @dev_registered: device_register() succeeded
  * @bits: HVSIM_BIT_* bit numbers, for the atomic bitops
  */
@@ -135,7 +134,6 @@ struct hvsim_channel {
 	struct work_struct free_work;
 	struct irq_work isr_work;
 	struct completion rescinded;
-	char driver[HVSIM_DRIVER_NAME_LEN];
 	bool dev_registered;
 	unsigned long bits;
 };
@@ -255,6 +253,7 @@ struct hvsim_counters {
 	atomic64_t rescinds;
 	atomic64_t guest_closes;
 	atomic64_t channels;
+	atomic64_t probes_declined;
 };
 
 extern struct hvsim_counters hvsim_counters;
@@ -280,13 +279,12 @@ void hvsim_device_remove(struct hvsim_channel *hch);
 struct hvsim_channel *hvsim_channel_alloc(struct hvsim_conn *conn,
 					  const guid_t *if_type,
 					  const guid_t *if_instance,
-					  bool from_host, const char *driver);
+					  bool from_host);
 void hvsim_channel_release(struct hvsim_channel *hch);
 void hvsim_channel_signal(struct hvsim_channel *hch);
 void hvsim_channel_set_rescinded(struct hvsim_channel *hch);
 int hvsim_channels_init(void);
 void hvsim_channels_exit(void);
-void hvsim_driver_of_caller(unsigned long ip, char *buf, size_t len);
 
 /* offer.c: offers, rescinds, open timeouts */
 void hvsim_offer_queue(struct hvsim_conn *c, u32 delay_ms, u32 timeout_ms);
@@ -307,8 +305,7 @@ int hvsim_conn_guest_open(struct hvsim_conn *c, struct vmbus_channel *chan);
 void hvsim_conn_guest_close(struct hvsim_conn *c);
 void hvsim_conn_guest_setevent(struct hvsim_conn *c);
 void hvsim_conn_closed(struct hvsim_conn *c);
-void hvsim_tl_connect(const guid_t *guest_id, const guid_t *host_id,
-		      const char *driver);
+void hvsim_tl_connect(const guid_t *guest_id, const guid_t *host_id);
 __poll_t hvsim_conn_poll(struct hvsim_conn *c, __poll_t wanted);
 __poll_t hvsim_listener_poll(struct hvsim_listener *l);
 wait_queue_head_t *hvsim_listener_waitq(struct hvsim_listener *l);

@@ -32,6 +32,7 @@ static struct {
 	struct completion rescinded;
 	struct completion callback;
 	struct vmbus_channel *chan;
+	guid_t want;		/* the guest side's GUID of the awaited offer */
 	atomic_t callbacks;
 	bool rescind_seen;
 	struct hvsim_config saved;
@@ -40,6 +41,12 @@ static struct {
 static int kt_probe(struct hv_device *hdev,
 		    const struct hv_vmbus_device_id *id)
 {
+	const struct vmbus_channel_offer *o = &hdev->channel->offermsg.offer;
+
+	/* As every hvsock driver: decline offers nobody here waits for. */
+	if (!guid_equal(o->u.pipe.user_def[0] ? &o->if_type : &o->if_instance,
+			&kt.want))
+		return -ENODEV;
 	kt.chan = hdev->channel;
 	complete(&kt.probed);
 	return 0;
@@ -107,8 +114,9 @@ static struct vmbus_channel *kt_offer(struct kunit *test, u32 timeout_ms,
 
 	kt_reset();
 	guid_gen(&svc);
-	ret = hvsim_host_connect(&svc, &ep, KBUILD_MODNAME, timeout_ms,
-				 HVSIM_CONNECT_NOWAIT, cp);
+	kt.want = svc;
+	ret = hvsim_host_connect(&svc, &ep, timeout_ms, HVSIM_CONNECT_NOWAIT,
+				 cp);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&kt.probed, KT_WAIT),
 			0);
@@ -521,6 +529,7 @@ static void kt_offer_fields(struct kunit *test)
 	guid_gen(&ep);
 	KUNIT_ASSERT_EQ(test, hvsim_host_listen(&svc, 0, 0, &l), 0);
 	kt_reset();
+	kt.want = ep;
 	KUNIT_ASSERT_EQ(test, vmbus_send_tl_connect_request(&ep, &svc), 0);
 	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&kt.probed, KT_WAIT),
 			0);
@@ -634,7 +643,8 @@ static void kt_rescind_before_offer(struct kunit *test)
 	hvsim_host_get_stats(&before);
 	kt_reset();
 	guid_gen(&svc);
-	KUNIT_ASSERT_EQ(test, hvsim_host_connect(&svc, &ep, KBUILD_MODNAME, 0,
+	kt.want = svc;
+	KUNIT_ASSERT_EQ(test, hvsim_host_connect(&svc, &ep, 0,
 						 HVSIM_CONNECT_NOWAIT, &c), 0);
 	hvsim_host_rescind(c);
 	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&kt.probed, HZ), 0);

@@ -1651,14 +1651,14 @@ static void hang_main(const struct fcase *c, int pers, int target)
 	run_hang();
 }
 
-/* Unload hv_sock, retrying while released sockets finish closing. */
+/* Unload af_hvsock, retrying while released sockets finish closing. */
 static int unload(void)
 {
 	long long end = hvs_now_ms() + 20000;
 	int ret;
 
 	do {
-		ret = hvs_err(syscall(SYS_delete_module, "hv_sock", O_NONBLOCK));
+		ret = hvs_err(syscall(SYS_delete_module, "af_hvsock", O_NONBLOCK));
 		if (ret != -EWOULDBLOCK && ret != -EBUSY)
 			break;
 		hvs_msleep(100);
@@ -1848,7 +1848,7 @@ done:
 	ch = unload();
 	if (ch) {
 		sh->violations++;
-		printf("fuzz_failnth: VIOLATION rmmod hv_sock: %s\n",
+		printf("fuzz_failnth: VIOLATION rmmod af_hvsock: %s\n",
 		       strerror(-ch));
 	}
 	xclose(&keep);

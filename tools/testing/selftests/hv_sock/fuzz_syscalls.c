@@ -1982,19 +1982,6 @@ static bool h_connect(struct worker *w, int fd, int *svc_idx)
 		memcpy(c.service_id, svc[i], 16);
 	c.timeout_ms = 10 + rn(w, 90);
 	c.flags = one_in(w, 4) ? 0 : HVSIM_CONNECT_NOWAIT;
-	switch (rn(w, 20)) {
-	case 0:
-		memcpy(c.guest_driver, "nosuch", 7);
-		break;
-	case 1:
-		memset(c.guest_driver, 'x', sizeof(c.guest_driver));
-		break;
-	case 2: case 3:
-		break;
-	default:
-		memcpy(c.guest_driver, "hv_sock", 8);
-		break;
-	}
 	r = CALL(w, "HVSIM_IOC_CONNECT", fd, i, c.timeout_ms, c.flags,
 		 ioctl(fd, HVSIM_IOC_CONNECT, bad ? bad_ptr(w) : (void *)&c));
 	judge(w, NULL, K_HOST, r, bad ? &host_bad : &host_any);
@@ -2438,13 +2425,13 @@ static void end_violation(const char *fmt, ...)
 	putchar('\n');
 }
 
-/* hv_sock must unload once every socket is gone: retry while it closes. */
-static int unload_hv_sock(int timeout_ms)
+/* af_hvsock must unload once every socket is gone: retry while it closes. */
+static int unload_af_hvsock(int timeout_ms)
 {
 	long long end = hvs_now_ms() + timeout_ms;
 
 	for (;;) {
-		if (!syscall(SYS_delete_module, "hv_sock", O_NONBLOCK))
+		if (!syscall(SYS_delete_module, "af_hvsock", O_NONBLOCK))
 			return 0;
 		if ((errno != EWOULDBLOCK && errno != EBUSY) ||
 		    hvs_now_ms() > end)
@@ -2654,11 +2641,11 @@ int main(int argc, char **argv)
 		if (left > (long long)base_channels)
 			end_violation("%lld channels left on the host, %llu before",
 				      left, (unsigned long long)base_channels);
-		i = unload_hv_sock(30000);
+		i = unload_af_hvsock(30000);
 		if (i)
-			end_violation("rmmod hv_sock: %s", strerror(-i));
+			end_violation("rmmod af_hvsock: %s", strerror(-i));
 		else
-			printf("fuzz_syscalls: hv_sock unloaded\n");
+			printf("fuzz_syscalls: af_hvsock unloaded\n");
 	}
 	summary(total, hangs);
 	return violations || hangs ? 1 : 0;

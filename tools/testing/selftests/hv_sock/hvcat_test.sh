@@ -69,9 +69,9 @@ expect 2 "missing SERVICE" "no SERVICE: exit 2" -- hvcat
 expect 2 "-k needs -l" "-k without -l: exit 2" -- hvcat -k 1
 expect 2 "-S cannot count" "-S with -e: exit 2" -- timeout 10 hvcat -S -e cat -l 1
 
-if ! modprobe hv_sock; then
+if ! modprobe af_hvsock; then
 	for t in $(seq $((n + 1)) 20); do
-		echo "ok $t # SKIP hv_sock.ko does not load"
+		echo "ok $t # SKIP af_hvsock.ko does not load"
 	done
 	rm -rf "$out"
 	exit $KSFT_SKIP
@@ -91,7 +91,7 @@ ok $? "echo round trip through hvhost with half-close: exit 0, data intact"
 hvcat -l "$SVC_LISTEN" < "$out/data" > "$out/got" 2> "$out/stderr" &
 guest=$!
 wait_listen "$SVC_LISTEN"
-timeout 60 hvhost -d hv_sock connect "$SVC_LISTEN" echo > "$out/host" 2>&1
+timeout 60 hvhost connect "$SVC_LISTEN" echo > "$out/host" 2>&1
 wait $guest
 rc=$?
 sed 's/^/# /' "$out/host" "$out/stderr"
@@ -105,7 +105,7 @@ wait_listen "$SVC_KEEP"
 hosts=
 for i in 1 2 3; do
 	printf 'connection %s\n' "$i" > "$out/in$i"
-	timeout 30 hvhost -d hv_sock connect "$SVC_KEEP" pipe \
+	timeout 30 hvhost connect "$SVC_KEEP" pipe \
 		< "$out/in$i" > "$out/echo$i" 2> "$out/host$i" &
 	hosts="$hosts $!"
 done
@@ -126,7 +126,7 @@ sed 's/^/# /' "$out/stderr"
 hvcat -l -e 'cat > /dev/null; exit 3' "$SVC_KEEP" 2> "$out/stderr" &
 guest=$!
 wait_listen "$SVC_KEEP"
-timeout 30 hvhost -d hv_sock connect "$SVC_KEEP" source 1k > /dev/null 2>&1
+timeout 30 hvhost connect "$SVC_KEEP" source 1k > /dev/null 2>&1
 wait $guest
 rc=$?
 sed 's/^/# /' "$out/stderr"

@@ -33,7 +33,7 @@ usage -i 5k
 usage -F ,
 usage -m nothing
 
-modprobe hv_sock && modprobe vsock && modprobe hv_vsock_peer
+modprobe af_hvsock && modprobe vsock && modprobe hv_vsock_peer
 timeout 600 hvperf -F hyperv,vsock-hv,unix -m tx,rx,rtt,conn -s 4K,64K \
 	-b 4M -i 200 -c 20 -T 120 > "$out/run" 2>&1
 rc=$?

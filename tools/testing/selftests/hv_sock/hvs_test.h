@@ -122,8 +122,8 @@ static inline void hvs_load_modules(void)
 
 	if (stat(HVSIM_DEVICE_PATH, &st))
 		(void)!system("modprobe vmbus_sim");
-	if (!hvs_module_loaded("hv_sock"))
-		(void)!system("modprobe hv_sock");
+	if (!hvs_module_loaded("af_hvsock"))
+		(void)!system("modprobe af_hvsock");
 }
 
 /*
@@ -294,7 +294,6 @@ static inline int hvs_host_connect(const __u8 *svc, __u32 timeout_ms,
 	memcpy(c.service_id, svc, 16);
 	c.timeout_ms = timeout_ms;
 	c.flags = flags;
-	memcpy(c.guest_driver, "hv_sock", sizeof("hv_sock"));
 	fd = hvs_host_new(HVSIM_IOC_CONNECT, &c);
 	if (fd >= 0 && host_id)
 		memcpy(host_id, c.host_service_id, 16);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hv_sock.ko life cycle: unloading is refused while sockets exist, and
+ * af_hvsock.ko life cycle: unloading is refused while sockets exist, and
  * load/unload cycles leave a working family behind.
  */
 
@@ -10,24 +10,24 @@
 
 #include "../kselftest_harness.h"
 
-static int unload_hv_sock(void)
+static int unload_af_hvsock(void)
 {
-	return hvs_err(syscall(SYS_delete_module, "hv_sock", O_NONBLOCK));
+	return hvs_err(syscall(SYS_delete_module, "af_hvsock", O_NONBLOCK));
 }
 
 /*
  * Unload, retrying while something still holds the module: sockets of
- * earlier tests may take a moment to go. Users of hv_sock's symbols (the
+ * earlier tests may take a moment to go. Users of af_hvsock's symbols (the
  * KUnit module) go first.
  */
-static int unload_hv_sock_wait(int timeout_ms)
+static int unload_af_hvsock_wait(int timeout_ms)
 {
 	long long end = hvs_now_ms() + timeout_ms;
 	int ret;
 
 	syscall(SYS_delete_module, "hv_sock_kunit", O_NONBLOCK);
 	do {
-		ret = unload_hv_sock();
+		ret = unload_af_hvsock();
 		if (ret != -EWOULDBLOCK && ret != -EBUSY)
 			return ret;
 		hvs_msleep(50);
@@ -49,9 +49,9 @@ FIXTURE_TEARDOWN(mod)
 {
 }
 
-static int load_hv_sock(void)
+static int load_af_hvsock(void)
 {
-	return system("modprobe hv_sock") ? -EIO : 0;
+	return system("modprobe af_hvsock") ? -EIO : 0;
 }
 
 /* One connection with a little data both ways. */
@@ -78,40 +78,40 @@ TEST(unload_refused_with_socket)
 {
 	int s, ret;
 
-	ASSERT_EQ(0, load_hv_sock());
+	ASSERT_EQ(0, load_af_hvsock());
 	s = hvs_socket(0);
 	ASSERT_LE(0, s);
 	syscall(SYS_delete_module, "hv_sock_kunit", O_NONBLOCK);
-	ret = unload_hv_sock();
+	ret = unload_af_hvsock();
 	if (!ret) {
 		/* Allowed only if the socket stays safe to use and close. */
-		TH_LOG("hv_sock unloaded under an open socket");
+		TH_LOG("af_hvsock unloaded under an open socket");
 		EXPECT_EQ(-1, listen(s, 1));
 		close(s);
-		ASSERT_EQ(0, load_hv_sock());
+		ASSERT_EQ(0, load_af_hvsock());
 		return;
 	}
 	EXPECT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY) TH_LOG("%d", ret);
-	EXPECT_TRUE(hvs_module_loaded("hv_sock"));
+	EXPECT_TRUE(hvs_module_loaded("af_hvsock"));
 	close(s);
-	EXPECT_EQ(0, unload_hv_sock_wait(10000));
-	EXPECT_EQ(0, load_hv_sock());
+	EXPECT_EQ(0, unload_af_hvsock_wait(10000));
+	EXPECT_EQ(0, load_af_hvsock());
 }
 
 TEST_F_TIMEOUT(mod, unload_refused_with_connection, 60)
 {
 	int g, h, ret;
 
-	ASSERT_EQ(0, load_hv_sock());
+	ASSERT_EQ(0, load_af_hvsock());
 	ASSERT_EQ(0, hvs_pair(&g, &h));
 	syscall(SYS_delete_module, "hv_sock_kunit", O_NONBLOCK);
-	ret = unload_hv_sock();
+	ret = unload_af_hvsock();
 	EXPECT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY) TH_LOG("%d", ret);
 	ASSERT_EQ(2, send(g, "ok", 2, 0));
 	close(g);
 	close(h);
-	EXPECT_EQ(0, unload_hv_sock_wait(10000));
-	EXPECT_EQ(0, load_hv_sock());
+	EXPECT_EQ(0, unload_af_hvsock_wait(10000));
+	EXPECT_EQ(0, load_af_hvsock());
 }
 
 TEST_F_TIMEOUT(mod, load_unload_cycles, 120)
@@ -119,18 +119,18 @@ TEST_F_TIMEOUT(mod, load_unload_cycles, 120)
 	int i, ret;
 
 	for (i = 0; i < 5; i++) {
-		ret = unload_hv_sock_wait(10000);
+		ret = unload_af_hvsock_wait(10000);
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: unload: %s", i,
 					 strerror(-ret));
-		EXPECT_FALSE(hvs_module_loaded("hv_sock"));
-		ASSERT_EQ(0, load_hv_sock());
+		EXPECT_FALSE(hvs_module_loaded("af_hvsock"));
+		ASSERT_EQ(0, load_af_hvsock());
 		ret = smoke();
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: %s", i, strerror(-ret));
 	}
 	/* Nothing of the cycles is left in the simulator. */
-	ASSERT_EQ(0, unload_hv_sock_wait(10000));
+	ASSERT_EQ(0, unload_af_hvsock_wait(10000));
 	EXPECT_EQ(0, hvs_host_wait_channels(0, HVS_WAIT_MS));
-	ASSERT_EQ(0, load_hv_sock());
+	ASSERT_EQ(0, load_af_hvsock());
 }
 
 /* Unloaded: the first socket() loads it again. */
@@ -138,10 +138,10 @@ TEST_F_TIMEOUT(mod, autoload_after_unload, 60)
 {
 	int s;
 
-	ASSERT_EQ(0, unload_hv_sock_wait(10000));
+	ASSERT_EQ(0, unload_af_hvsock_wait(10000));
 	s = socket(AF_HYPERV, SOCK_STREAM, 0);
 	ASSERT_LE(0, s) TH_LOG("socket: %s", strerror(errno));
-	EXPECT_TRUE(hvs_module_loaded("hv_sock"));
+	EXPECT_TRUE(hvs_module_loaded("af_hvsock"));
 	close(s);
 }
 
@@ -151,13 +151,13 @@ TEST_F_TIMEOUT(mod, listener_blocks_unload, 60)
 	__u8 svc[16];
 	int s, h, c, ret;
 
-	ASSERT_EQ(0, load_hv_sock());
+	ASSERT_EQ(0, load_af_hvsock());
 	s = hvs_socket(0);
 	ASSERT_LE(0, s);
 	hvs_random_guid(svc);
 	ASSERT_EQ(0, hvs_bind(s, svc));
 	ASSERT_EQ(0, listen(s, 4));
-	ret = unload_hv_sock();
+	ret = unload_af_hvsock();
 	EXPECT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY) TH_LOG("%d", ret);
 	h = hvs_host_connect(svc, 5000, 0, NULL);
 	ASSERT_LE(0, h);

@@ -39,3 +39,14 @@ need_simulator() {
 	echo "1..0 # SKIP no simulated Hyper-V host (/dev/hvsim)"
 	exit $KSFT_SKIP
 }
+
+# unload_module MODULE: rmmod, retrying for up to 20 s while sockets that
+# are still closing hold it
+unload_module() {
+	for _ in $(seq 100); do
+		[ -d "/sys/module/$1" ] || return 0
+		rmmod "$1" 2>/dev/null && return 0
+		usleep 200000
+	done
+	return 1
+}

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Fidelity of the simulated Hyper-V host: the mainline AF_VSOCK transport
-# for Hyper-V (net/vmw_vsock/hyperv_transport.c, built unchanged as
-# hv_vsock_peer.ko) moves 16 MiB each way with matching checksums and
-# closes cleanly both ways. Prints TAP.
+# for Hyper-V (net/vmw_vsock/hyperv_transport.c, built as hv_vsock_peer.ko
+# with only the hunk that lets its probe decline) moves 16 MiB each way
+# with matching checksums and closes cleanly both ways, with af_hvsock.ko
+# loaded before it and after it. Prints TAP.
 
 . "$(dirname "$0")/tap.sh"
 
@@ -28,32 +29,40 @@ check_transfer() {
 
 echo "TAP version 13"
 need_simulator
-echo "1..3"
+echo "1..6"
 
-# hv_sock.ko too: the guest's connect requests must still reach the
-# mainline transport's driver with two hvsock drivers on the bus.
-modprobe hv_sock && modprobe vsock && modprobe hv_vsock_peer
-ok $? "hv_vsock_peer loads beside hv_sock against the simulator"
+modprobe vsock
+for order in "af_hvsock hv_vsock_peer" "hv_vsock_peer af_hvsock"; do
+	# Two hvsock drivers on the bus, in this order: each offer reaches
+	# the mainline transport whether af_hvsock declines it first or not.
+	unload_module hv_vsock_peer && unload_module af_hvsock &&
+	for m in $order; do
+		modprobe "$m" || break
+	done &&
+	[ -d /sys/module/af_hvsock ] && [ -d /sys/module/hv_vsock_peer ]
+	ok $? "hv_vsock_peer and af_hvsock load, in the order $order"
 
-# Guest (AF_VSOCK) connects to a host listener and sends 16 MiB.
-timeout 120 hvhost listen 1234 sink > "$out/host1" 2>&1 &
-host=$!
-retry timeout 60 hvhost vsock-connect 1234 source $SIZE > "$out/guest1" 2>&1
-wait $host
-cat "$out/guest1" "$out/host1" | sed 's/^/# /'
-check_transfer "$out/guest1" "$out/host1"
-ok $? "guest to host $SIZE, checksums match, clean close"
+	# Guest (AF_VSOCK) connects to a host listener and sends 16 MiB.
+	timeout 120 hvhost listen 1234 sink > "$out/host1" 2>&1 &
+	host=$!
+	retry timeout 60 hvhost vsock-connect 1234 source $SIZE \
+		> "$out/guest1" 2>&1
+	wait $host
+	cat "$out/guest1" "$out/host1" | sed 's/^/# /'
+	check_transfer "$out/guest1" "$out/host1"
+	ok $? "guest to host $SIZE, checksums match, clean close ($order)"
 
-# The host connects to a guest AF_VSOCK listener and sends 16 MiB.
-timeout 120 hvhost vsock-listen 2345 sink > "$out/guest2" 2>&1 &
-guest=$!
-sleep 1
-retry timeout 60 hvhost -t 5000 -d hv_vsock_peer connect 2345 source $SIZE \
-	> "$out/host2" 2>&1
-wait $guest
-cat "$out/host2" "$out/guest2" | sed 's/^/# /'
-check_transfer "$out/host2" "$out/guest2"
-ok $? "host to guest $SIZE, checksums match, clean close"
+	# The host connects to a guest AF_VSOCK listener and sends 16 MiB.
+	timeout 120 hvhost vsock-listen 2345 sink > "$out/guest2" 2>&1 &
+	guest=$!
+	sleep 1
+	retry timeout 60 hvhost -t 5000 connect 2345 source $SIZE \
+		> "$out/host2" 2>&1
+	wait $guest
+	cat "$out/host2" "$out/guest2" | sed 's/^/# /'
+	check_transfer "$out/host2" "$out/guest2"
+	ok $? "host to guest $SIZE, checksums match, clean close ($order)"
+done
 
 rm -rf "$out"
 [ $fails -eq 0 ]

@@ -78,21 +78,36 @@ EXPORT_SYMBOL_IF_KUNIT(hvsock_addr_validate);
 #define HVSOCK_LAST_RESERVED_PORT	1023
 
 /**
+ * hvsock_srv_is_vsock() - is a service GUID one of the AF_VSOCK template?
+ * @srv: the service GUID
+ *
+ * Such a GUID names the vsock port in its first field, the service the
+ * AF_VSOCK Hyper-V transport uses for that port. Random GUIDs (version 4)
+ * never match the template (version 1), so autobinding never picks one.
+ *
+ * Return: true if @srv is PPPPPPPP-facb-11e6-bd58-64006a7986d3.
+ */
+bool hvsock_srv_is_vsock(const guid_t *srv)
+{
+	static const u8 tmpl[16] = HV_GUID_VSOCK_TEMPLATE_INIT;
+
+	return !memcmp(srv->b + 4, tmpl + 4, sizeof(tmpl) - 4);
+}
+EXPORT_SYMBOL_IF_KUNIT(hvsock_srv_is_vsock);
+
+/**
  * hvsock_srv_is_reserved() - is a service GUID a privileged one?
  * @srv: the service GUID
  *
  * A GUID of the AF_VSOCK template names the same host service as that
  * vsock port: binding it below 1024 needs CAP_NET_BIND_SERVICE here just
- * as binding the port does in AF_VSOCK. Random GUIDs (version 4) never
- * match the template (version 1), so autobinding never picks one.
+ * as binding the port does in AF_VSOCK.
  *
  * Return: true if binding @srv needs CAP_NET_BIND_SERVICE.
  */
 bool hvsock_srv_is_reserved(const guid_t *srv)
 {
-	static const u8 tmpl[16] = HV_GUID_VSOCK_TEMPLATE_INIT;
-
-	return !memcmp(srv->b + 4, tmpl + 4, sizeof(tmpl) - 4) &&
+	return hvsock_srv_is_vsock(srv) &&
 	       get_unaligned_le32(srv->b) <= HVSOCK_LAST_RESERVED_PORT;
 }
 EXPORT_SYMBOL_IF_KUNIT(hvsock_srv_is_reserved);
@@ -1552,3 +1567,10 @@ module_exit(hvsock_exit);
 MODULE_DESCRIPTION("Hyper-V sockets (AF_HYPERV)");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS_NETPROTO(PF_HYPERV);
+/*
+ * The module's name before it had to share a kernel with the AF_VSOCK
+ * transport, whose module is hv_sock: "modprobe hv_sock" loads that one
+ * where it is built (a module name goes before an alias), this one where
+ * it is not.
+ */
+MODULE_ALIAS("hv_sock");
