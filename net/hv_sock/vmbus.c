@@ -3,9 +3,10 @@
  * AF_HYPERV: the VMBus side of a connection.
  *
  * The host offers one channel per connection, flagged as an hvsock offer;
- * VMBus hands such offers to the driver registered with .hvsock = true as
- * devices, so probe() is "a connection arrives" and remove() is "its
- * device goes away". Which socket an offer belongs to is said by its GUIDs:
+ * VMBus offers it as a device to every driver registered with .hvsock =
+ * true in turn, the next one when a probe declines, so probe() is "a
+ * connection arrives" (or "not ours") and remove() is "its device goes
+ * away". Which socket an offer belongs to is said by its GUIDs:
  *
  *   user_def[0] != 0: the host connects to us; if_type is our listening
  *                     service, if_instance the host's endpoint.
@@ -349,25 +350,34 @@ static int hvsock_is_other_driver(struct device_driver *drv, void *unused)
 }
 
 /*
- * Does an AF_VSOCK socket in @state hold the vsock port of the template
- * GUID @srv, with another hvsock driver (the AF_VSOCK transport) there to
- * take the offer? In the template space AF_VSOCK goes first
- * (Documentation/networking/af_hvsock.rst, "AF_HYPERV beside AF_VSOCK").
- * Looked up through symbol_get() so that AF_HYPERV does not load AF_VSOCK.
+ * Does an AF_VSOCK socket wait for this offer, with another hvsock driver
+ * (the AF_VSOCK transport) there to take it? For a host connect: a vsock
+ * listener on the port of the template GUID the host connects to. For
+ * the answer to a connect: a vsock socket connecting from that port to
+ * the host's service of the offer, as the AF_VSOCK transport matches it.
+ * In the template space AF_VSOCK goes first (Documentation/networking/
+ * af_hvsock.rst, "AF_HYPERV beside AF_VSOCK"). The vsock socket's state
+ * is read without its lock: one changing state just now may leave the
+ * offer declined by both drivers, and the host then times it out, as it
+ * does for a socket that went away. Looked up through symbol_get() so
+ * that AF_HYPERV does not load AF_VSOCK.
  */
-static bool hvsock_vsock_waits(struct hv_device *hdev, const guid_t *srv,
-			       int state)
+static bool hvsock_vsock_waits(struct hv_device *hdev, bool from_host)
 {
+	const struct vmbus_channel_offer *offer = &hdev->channel->offermsg.offer;
+	const guid_t *ours = from_host ? &offer->if_type : &offer->if_instance;
 	struct sockaddr_vm addr = {
 		.svm_family = AF_VSOCK,
 		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = get_unaligned_le32(srv->b),
+		.svm_port = get_unaligned_le32(ours->b),
 	};
 	struct sock *(*find)(struct sockaddr_vm *addr);
+	const struct sockaddr_vm *peer;
 	bool waits = false;
 	struct sock *sk;
 
-	if (!hvsock_srv_is_vsock(srv) ||
+	if (!hvsock_srv_is_vsock(ours) ||
+	    (!from_host && !hvsock_srv_is_vsock(&offer->if_type)) ||
 	    !bus_for_each_drv(hdev->device.bus, NULL, NULL,
 			      hvsock_is_other_driver))
 		return false;
@@ -376,7 +386,14 @@ static bool hvsock_vsock_waits(struct hv_device *hdev, const guid_t *srv,
 		return false;	/* AF_VSOCK is not loaded */
 	sk = find(&addr);
 	if (sk) {
-		waits = READ_ONCE(sk->sk_state) == state;
+		peer = &vsock_sk(sk)->remote_addr;
+		if (from_host)
+			waits = READ_ONCE(sk->sk_state) == TCP_LISTEN;
+		else
+			waits = READ_ONCE(sk->sk_state) == TCP_SYN_SENT &&
+				READ_ONCE(peer->svm_cid) == VMADDR_CID_HOST &&
+				READ_ONCE(peer->svm_port) ==
+				get_unaligned_le32(offer->if_type.b);
 		sock_put(sk);
 	}
 	symbol_put(vsock_find_bound_socket);
@@ -402,8 +419,7 @@ static int hvsock_probe(struct hv_device *hdev,
 	hs = hvsock_lookup_bound(ours);
 	if (!hs)
 		return -ENODEV;
-	if (hvsock_vsock_waits(hdev, ours,
-			       from_host ? TCP_LISTEN : TCP_SYN_SENT)) {
+	if (hvsock_vsock_waits(hdev, from_host)) {
 		sock_put(&hs->sk);
 		return -ENODEV;
 	}

@@ -52,11 +52,9 @@ static int hvsim_bus_probe(struct device *dev)
 		return -ENODEV;
 
 	ret = drv->probe(hdev, hvsim_get_id(drv, hdev));
-	/* As vmbus_probe(): declining is not a failure. */
+	/* As vmbus_probe(), no log: the driver core logs real failures. */
 	if (ret == -ENODEV || ret == -ENXIO)
 		atomic64_inc(&hvsim_counters.probes_declined);
-	else if (ret)
-		pr_err("probe failed for device %s (%d)\n", dev_name(dev), ret);
 	return ret;
 }
 
