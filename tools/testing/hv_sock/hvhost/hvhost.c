@@ -469,6 +469,8 @@ static int vs_listen(unsigned int port, const struct opts *o)
 		perror("hvhost: vsock listen");
 		return 1;
 	}
+	/* For scripts that wait until the listener is there. */
+	fprintf(stderr, "hvhost: vsock listening on port %u\n", port);
 	for (n = 1; !o->conns || n <= o->conns; n++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {

@@ -60,6 +60,16 @@ wait_listen() {
 	return 1
 }
 
+# wait_vsock_listen FILE: until the hvhost vsock-listen writing its
+# messages to FILE says it listens
+wait_vsock_listen() {
+	for _ in $(seq 50); do
+		grep -q "vsock listening" "$1" 2>/dev/null && return 0
+		usleep 100000
+	done
+	return 1
+}
+
 # stat_of NAME: a counter of the simulated host (hvsim_stats)
 stat_of() {
 	hvhost config | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
@@ -122,7 +132,8 @@ round() {
 	timeout 120 hvhost listen $PORT_H sink > "$out/vh" 2>&1 &
 	h2=$!
 	wait_listen "$SVC_G"
-	sleep 1
+	wait_vsock_listen "$out/vg"
+	sleep 1	# the two host listeners give no sign when ready
 	timeout 120 hvhost connect "$SVC_G" pipe < "$out/fifo_a" \
 		> /dev/null 2> "$out/hc" &
 	c1=$!
@@ -180,7 +191,7 @@ round() {
 	# The shared GUID space: AF_VSOCK goes first.
 	timeout 60 hvhost vsock-listen $PORT_SHARED sink > "$out/sv" 2>&1 &
 	sv=$!
-	sleep 1
+	wait_vsock_listen "$out/sv"
 	hvcat -l -S $PORT_SHARED < /dev/null > /dev/null 2> "$out/sh" &
 	gsh=$!
 	wait_listen "$(template $PORT_SHARED)"
