@@ -51,25 +51,6 @@ template() {
 	printf '%08x-facb-11e6-bd58-64006a7986d3' "$1"
 }
 
-# wait_listen GUID: until /proc/net/hv_sock shows an AF_HYPERV listener
-wait_listen() {
-	for _ in $(seq 50); do
-		grep -qi " 0A $1 " /proc/net/hv_sock 2>/dev/null && return 0
-		usleep 100000
-	done
-	return 1
-}
-
-# wait_vsock_listen FILE: until the hvhost vsock-listen writing its
-# messages to FILE says it listens
-wait_vsock_listen() {
-	for _ in $(seq 50); do
-		grep -q "vsock listening" "$1" 2>/dev/null && return 0
-		usleep 100000
-	done
-	return 1
-}
-
 # stat_of NAME: a counter of the simulated host (hvsim_stats)
 stat_of() {
 	hvhost config | sed -n "s/.* $1=\([0-9]*\).*/\1/p"

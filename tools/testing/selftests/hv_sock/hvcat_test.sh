@@ -35,14 +35,6 @@ expect() {
 	ok $r "$desc"
 }
 
-wait_listen() {
-	for _ in $(seq 50); do
-		grep -qi " 0A $1 " /proc/net/hv_sock 2>/dev/null && return 0
-		usleep 100000
-	done
-	return 1
-}
-
 echo "TAP version 13"
 need_simulator
 if ! command -v hvcat > /dev/null || ! command -v hvhost > /dev/null; then

@@ -50,3 +50,23 @@ unload_module() {
 	done
 	return 1
 }
+
+# wait_listen GUID: until /proc/net/hv_sock shows an AF_HYPERV listener on
+# GUID, for up to 5 s
+wait_listen() {
+	for _ in $(seq 50); do
+		grep -qi " 0A $1 " /proc/net/hv_sock 2>/dev/null && return 0
+		usleep 100000
+	done
+	return 1
+}
+
+# wait_vsock_listen FILE: until the "hvhost vsock-listen" whose messages
+# go to FILE says it listens, for up to 5 s
+wait_vsock_listen() {
+	for _ in $(seq 50); do
+		grep -q "vsock listening" "$1" 2>/dev/null && return 0
+		usleep 100000
+	done
+	return 1
+}

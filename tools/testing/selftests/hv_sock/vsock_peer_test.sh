@@ -55,10 +55,7 @@ for order in "af_hvsock hv_vsock_peer" "hv_vsock_peer af_hvsock"; do
 	# The host connects to a guest AF_VSOCK listener and sends 16 MiB.
 	timeout 120 hvhost vsock-listen 2345 sink > "$out/guest2" 2>&1 &
 	guest=$!
-	for _ in $(seq 50); do
-		grep -q "vsock listening" "$out/guest2" && break
-		usleep 100000
-	done
+	wait_vsock_listen "$out/guest2"
 	retry timeout 60 hvhost -t 5000 connect 2345 source $SIZE \
 		> "$out/host2" 2>&1
 	wait $guest
