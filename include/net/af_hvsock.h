@@ -298,7 +298,12 @@ int hvsock_pkt_write(struct hv_ring_buffer_info *rbi, u32 *wr,
 		     struct iov_iter *from, u32 len, bool *kick);
 
 /* proc.c */
-int hvsock_proc_init(void);
-void hvsock_proc_exit(void);
+int hvsock_proc_net_init(struct net *net);
+void hvsock_proc_net_exit(struct net *net);
+
+/* netns.c */
+bool hvsock_net_enabled(const struct net *net);
+int hvsock_net_register(void);
+void hvsock_net_unregister(void);
 
 #endif /* __NET_AF_HVSOCK_H */

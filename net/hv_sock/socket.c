@@ -1478,7 +1478,8 @@ static int hvsock_create(struct net *net, struct socket *sock, int protocol,
 {
 	struct sock *sk;
 
-	if (!net_eq(net, &init_net))
+	/* Outside the initial namespace, only where an administrator said. */
+	if (!hvsock_net_enabled(net))
 		return -EAFNOSUPPORT;
 	if (sock->type != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
@@ -1522,13 +1523,13 @@ static int __init hvsock_init(void)
 	if (!hvsock_wq)
 		goto err_proto;
 
-	err = hvsock_proc_init();
+	err = hvsock_net_register();
 	if (err)
 		goto err_wq;
 
 	err = hvsock_vmbus_init();
 	if (err)
-		goto err_proc;
+		goto err_net;
 
 	err = sock_register(&hvsock_family_ops);
 	if (err)
@@ -1537,8 +1538,8 @@ static int __init hvsock_init(void)
 
 err_vmbus:
 	hvsock_vmbus_exit();
-err_proc:
-	hvsock_proc_exit();
+err_net:
+	hvsock_net_unregister();
 err_wq:
 	destroy_workqueue(hvsock_wq);
 err_proto:
@@ -1557,7 +1558,7 @@ static void __exit hvsock_exit(void)
 	hvsock_vmbus_exit();
 	/* The work that dropped the last socket may still be returning. */
 	destroy_workqueue(hvsock_wq);
-	hvsock_proc_exit();
+	hvsock_net_unregister();
 	proto_unregister(&hvsock_proto);
 }
 
