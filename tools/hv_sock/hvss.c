@@ -13,7 +13,8 @@
  * and the socket cookie. -H leaves out the header line.
  *
  * It asks the kernel through sock_diag (NETLINK_SOCK_DIAG, the
- * <linux/hv_sock_diag.h> request), which loads af_hvsock_diag on demand;
+ * <linux/hv_sock_diag.h> request), which loads af_hvsock_diag on demand
+ * once af_hvsock is loaded; without af_hvsock there is no socket to list.
  * /proc/net/hv_sock shows the same sockets.
  *
  * Exit status: 0 on success; 1 when the sockets could not be listed, with
@@ -176,8 +177,23 @@ static void print_header(const struct row_opts *o, bool *header)
 		       "Send-Q", "Local", "Peer");
 }
 
-static int list_error(int err)
+/*
+ * sock_diag answers ENOENT both when the family is not registered and
+ * when it has no diag module: only the second is an error, the first
+ * means there is no AF_HYPERV socket (af_hvsock is not loaded).
+ */
+static bool family_loaded(void)
 {
+	return !access("/sys/module/af_hvsock", F_OK) ||
+	       !access("/proc/net/hv_sock", F_OK);
+}
+
+static int list_error(int err, const struct row_opts *o, bool *header)
+{
+	if (err == ENOENT && !family_loaded()) {
+		print_header(o, header);
+		return 0;
+	}
 	if (err == ENOENT || err == EINVAL || err == EAFNOSUPPORT ||
 	    err == EOPNOTSUPP)
 		fprintf(stderr,
@@ -232,7 +248,7 @@ static int dump(__u32 states, const struct row_opts *o, bool header)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = list_error(errno);
+			ret = list_error(errno, o, &header);
 			goto out;
 		}
 		if (n == 0)
@@ -245,7 +261,7 @@ static int dump(__u32 states, const struct row_opts *o, bool header)
 				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
 					memcpy(&err, NLMSG_DATA(h), sizeof(err));
 				if (err < 0) {
-					ret = list_error(-err);
+					ret = list_error(-err, o, &header);
 					goto out;
 				}
 				print_header(o, &header);
@@ -261,7 +277,7 @@ static int dump(__u32 states, const struct row_opts *o, bool header)
 						prog);
 					goto out;
 				}
-				ret = list_error(-e->error);
+				ret = list_error(-e->error, o, &header);
 				goto out;
 			}
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
