@@ -1114,4 +1114,14 @@ TEST(diag_hvss_tool)
 	close(s);
 }
 
+/*
+ * Last: no dump left a reference on the module, and the tests after this
+ * one find af_hvsock free to unload, as before.
+ */
+TEST(diag_module_unloads)
+{
+	ASSERT_EQ(0, unload_module("af_hvsock_diag"));
+	EXPECT_FALSE(hvs_module_loaded("af_hvsock_diag"));
+}
+
 TEST_HARNESS_MAIN
