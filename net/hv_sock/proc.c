@@ -34,11 +34,9 @@ static void hvsock_seq_stop(struct seq_file *seq, void *v)
 
 static int hvsock_seq_show(struct seq_file *seq, void *v)
 {
-	struct vmbus_channel *chan;
+	struct hvsock_queues q;
 	struct hvsock_sock *hs;
-	u32 rxq = 0, txq = 0;
 	struct sock *sk;
-	bool fin;
 
 	if (v == &hvsock_all) {
 		seq_puts(seq, "Num               RefCount St Local                                Remote                               RxQueue  TxQueue  Inode\n");
@@ -52,19 +50,11 @@ static int hvsock_seq_show(struct seq_file *seq, void *v)
 	/* One list for the guest; each namespace sees its own sockets. */
 	if (!net_eq(sock_net(sk), seq_file_net(seq)))
 		return 0;
-	/* hvsock_chan_close() waits for us before it frees the rings. */
-	rcu_read_lock();
-	chan = hvsock_live_chan(hs);
-	if (chan) {
-		if (!test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
-			hvsock_rx_scan(&chan->inbound, &hs->rx, &rxq, &fin);
-		txq = hvsock_tx_queued(&chan->outbound, READ_ONCE(hs->tx_wr));
-	}
-	rcu_read_unlock();
+	hvsock_get_queues(hs, &q);
 
 	seq_printf(seq, "%pK: %08X %02X %pUl %pUl %08X %08X %5lu\n",
 		   sk, refcount_read(&sk->sk_refcnt), hvsock_state(sk),
-		   &hs->local_srv, &hs->remote_srv, rxq, txq,
+		   &hs->local_srv, &hs->remote_srv, q.rxq, q.txq,
 		   sock_i_ino(sk));
 	return 0;
 }

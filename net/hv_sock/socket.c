@@ -1473,6 +1473,36 @@ struct proto hvsock_proto = {
 	.obj_size	= sizeof(struct hvsock_sock),
 };
 
+/* ---- monitoring ------------------------------------------------------ */
+
+/**
+ * hvsock_get_queues() - the bytes on a socket's rings and their sizes
+ * @hs: the socket; no lock needed, but its memory must stay valid
+ * @q: filled in; all zero when the socket has no usable channel
+ *
+ * A lockless snapshot for monitoring: the queues may change at once.
+ */
+void hvsock_get_queues(struct hvsock_sock *hs, struct hvsock_queues *q)
+{
+	struct vmbus_channel *chan;
+	bool fin;
+
+	memset(q, 0, sizeof(*q));
+	/* hvsock_chan_close() waits for us before it frees the rings. */
+	rcu_read_lock();
+	chan = hvsock_live_chan(hs);
+	if (chan) {
+		if (!test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+			hvsock_rx_scan(&chan->inbound, &hs->rx, &q->rxq, &fin);
+		q->txq = hvsock_tx_queued(&chan->outbound,
+					  READ_ONCE(hs->tx_wr));
+		q->rx_ring = hv_ringbuffer_data_size(&chan->inbound);
+		q->tx_ring = hv_ringbuffer_data_size(&chan->outbound);
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(hvsock_get_queues);
+
 static int hvsock_create(struct net *net, struct socket *sock, int protocol,
 			 int kern)
 {
