@@ -107,10 +107,10 @@ static int __net_init hvsock_net_init(struct net *net)
 }
 
 /*
- * Every socket holds a reference on its namespace (accepted children
- * too: hvsock_alloc() allocates them as user sockets), so none is left
- * here: the last one to go, after its channel closed, let the namespace
- * die.
+ * Every user socket holds a reference on its namespace (accepted children
+ * of a user listener too), so none is left here: the last one to go,
+ * after its channel closed, let the namespace die. A kernel user closes
+ * its sockets in its own exit, as for any family.
  */
 static void __net_exit hvsock_net_exit(struct net *net)
 {
