@@ -4,8 +4,9 @@
  * sockets (<linux/hv_sock_diag.h>). NETLINK_SOCK_DIAG loads it by itself
  * on the first request for AF_HYPERV.
  *
- * A dump reports the same figures as /proc/net/hv_sock, for the sockets
- * of the requester's network namespace only.
+ * A dump lists the sockets of the requester's network namespace only, with
+ * /proc/net/hv_sock's queue figures (for a listener, its accept queue and
+ * backlog instead).
  */
 
 #include <linux/hv_sock_diag.h>
@@ -139,11 +140,17 @@ static int hvsock_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 static int hvsock_diag_handler_dump(struct sk_buff *skb, struct nlmsghdr *h)
 {
+	const struct hvsock_diag_req *req = nlmsg_data(h);
 	struct netlink_dump_control c = {
 		.dump = hvsock_diag_dump,
 	};
 
-	if (nlmsg_len(h) < sizeof(struct hvsock_diag_req))
+	if (nlmsg_len(h) < sizeof(*req))
+		return -EINVAL;
+	/* Reserved for later use: refuse rather than ignore them. */
+	if (req->sdiag_protocol || req->pad || req->hdiag_ino ||
+	    req->hdiag_cookie[0] || req->hdiag_cookie[1] ||
+	    (req->hdiag_show & ~HVSOCK_DIAG_SHOW_ALL))
 		return -EINVAL;
 	/* As vsock_diag: no lookup of a single socket. */
 	if (!(h->nlmsg_flags & NLM_F_DUMP))

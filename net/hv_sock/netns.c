@@ -41,7 +41,10 @@ static struct hvsock_net *hvsock_pernet(const struct net *net)
  */
 bool hvsock_net_enabled(const struct net *net)
 {
-	return READ_ONCE(hvsock_pernet(net)->enabled);
+	struct hvsock_net *hn = hvsock_pernet(net);
+
+	/* NULL for a kernel socket made by a pernet init that ran before ours */
+	return hn && READ_ONCE(hn->enabled);
 }
 
 /*
@@ -107,10 +110,10 @@ static int __net_init hvsock_net_init(struct net *net)
 }
 
 /*
- * Every user socket holds a reference on its namespace (accepted children
- * of a user listener too), so none is left here: the last one to go,
- * after its channel closed, let the namespace die. A kernel user closes
- * its sockets in its own exit, as for any family.
+ * Every user socket and every accepted child holds a reference on its
+ * namespace, so none is left here: the last one to go, after its channel
+ * closed, let the namespace die. A kernel user closes its own sockets
+ * first, as for any family.
  */
 static void __net_exit hvsock_net_exit(struct net *net)
 {

@@ -142,6 +142,8 @@ static void hvsock_init_sk(struct hvsock_sock *hs)
 
 	INIT_LIST_HEAD(&hs->accept_q);
 	INIT_LIST_HEAD(&hs->accept_node);
+	/* Listed by hvsock_link() once set up; unlinking before is a no-op. */
+	INIT_LIST_HEAD(&hs->all_node);
 	INIT_DELAYED_WORK(&hs->connect_work, hvsock_connect_work);
 	INIT_DELAYED_WORK(&hs->close_work, hvsock_close_work);
 	INIT_WORK(&hs->rescind_work, hvsock_rescind_work);
@@ -150,7 +152,6 @@ static void hvsock_init_sk(struct hvsock_sock *hs)
 	/* The ring sizes a channel gets unless the user sets these. */
 	sk->sk_sndbuf = HVSOCK_RING_DATA_SIZE;
 	sk->sk_rcvbuf = HVSOCK_RING_DATA_SIZE;
-	hvsock_link(hs);
 }
 
 /**
@@ -159,6 +160,7 @@ static void hvsock_init_sk(struct hvsock_sock *hs)
  * @kern: whether the socket is for a kernel user
  *
  * The child inherits the listener's socket options, as TCP children do.
+ * The caller lists it with hvsock_link() once it is set up.
  *
  * Return: the socket with one reference, or NULL.
  */
@@ -1526,6 +1528,7 @@ static int hvsock_create(struct net *net, struct socket *sock, int protocol,
 	/* As inet: 0 picks the only protocol, and SO_PROTOCOL names it. */
 	sk->sk_protocol = HV_PROTOCOL_RAW;
 	hvsock_init_sk(hvsock_sk(sk));
+	hvsock_link(hvsock_sk(sk));
 	return 0;
 }
 

@@ -317,12 +317,19 @@ static int hvsock_offer_accept(struct hvsock_sock *ls,
 		goto out;
 	}
 
-	/* As TCP: a kernel listener's children do not pin its namespace. */
-	hs = hvsock_alloc(lsk, !lsk->sk_net_refcnt);
+	/*
+	 * Children pin their namespace even under a kernel listener: one that
+	 * outlived its namespace would stay listed under a stale net pointer
+	 * while its channel closes. A kernel user closes its listener before
+	 * its namespace exits (pre_exit).
+	 */
+	hs = hvsock_alloc(lsk, 0);
 	if (!hs)
 		goto out;
 	hs->local_srv = chan->offermsg.offer.if_type;
 	hs->remote_srv = chan->offermsg.offer.if_instance;
+	/* Only now, so that /proc and sock_diag never see it half set up. */
+	hvsock_link(hs);
 
 	err = hvsock_chan_open(hs, chan);
 	if (err) {

@@ -116,7 +116,8 @@ static int print_socket(const struct nlmsghdr *nlh, const struct row_opts *o)
 	const struct nlattr *a;
 	int len;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
+	    m->hdiag_family != AF_HYPERV)
 		return -1;
 	len = nlh->nlmsg_len - NLMSG_LENGTH(NLA_ALIGN(sizeof(*m)));
 	a = (const void *)((const char *)m + NLA_ALIGN(sizeof(*m)));
@@ -194,8 +195,11 @@ static int list_error(int err, const struct row_opts *o, bool *header)
 		print_header(o, header);
 		return 0;
 	}
-	if (err == ENOENT || err == EINVAL || err == EAFNOSUPPORT ||
-	    err == EOPNOTSUPP)
+	/* sock_diag refuses families past AF_MAX with EINVAL. */
+	if (err == EINVAL && access("/proc/net/hv_sock", F_OK))
+		fprintf(stderr, "%s: this kernel has no AF_HYPERV\n", prog);
+	else if (err == ENOENT || err == EINVAL || err == EAFNOSUPPORT ||
+		 err == EOPNOTSUPP)
 		fprintf(stderr,
 			"%s: this kernel cannot list AF_HYPERV sockets through sock_diag (%s): is af_hvsock_diag (CONFIG_HYPERV_SOCK_DIAG) available?\n",
 			prog, strerror(err));
@@ -284,7 +288,7 @@ static int dump(__u32 states, const struct row_opts *o, bool header)
 				continue;
 			print_header(o, &header);
 			if (print_socket(h, o)) {
-				fprintf(stderr, "%s: short sock_diag reply\n",
+				fprintf(stderr, "%s: short or foreign sock_diag reply\n",
 					prog);
 				goto out;
 			}

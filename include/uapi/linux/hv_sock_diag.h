@@ -19,14 +19,16 @@
 /**
  * struct hvsock_diag_req - request
  * @sdiag_family: AF_HYPERV
- * @sdiag_protocol: 0 (ignored)
- * @pad: 0 (ignored)
+ * @sdiag_protocol: must be 0
+ * @pad: must be 0
  * @hdiag_states: bitmap of the socket states wanted, 1 << TCP_LISTEN etc.
- * @hdiag_ino: 0 (reserved)
+ * @hdiag_ino: must be 0 (reserved)
  * @hdiag_show: HVSOCK_DIAG_SHOW_* bits: the attributes wanted
- * @hdiag_cookie: 0 (reserved)
+ * @hdiag_cookie: must be 0 (reserved)
  *
  * 24 bytes, laid out as struct unix_diag_req and struct vsock_diag_req.
+ * A request with a reserved field set or an unknown show bit fails with
+ * EINVAL, so that later kernels can give them a meaning.
  */
 struct hvsock_diag_req {
 	__u8	sdiag_family;
@@ -38,10 +40,11 @@ struct hvsock_diag_req {
 	__u32	hdiag_cookie[2];
 };
 
-/* hdiag_show bits; unknown ones are ignored, as unix_diag ignores them. */
+/* hdiag_show bits */
 #define HVSOCK_DIAG_SHOW_QUEUES	0x00000001	/* HVSOCK_DIAG_QUEUES */
 #define HVSOCK_DIAG_SHOW_RINGS	0x00000002	/* HVSOCK_DIAG_RINGS */
 #define HVSOCK_DIAG_SHOW_UID	0x00000004	/* HVSOCK_DIAG_UID */
+#define HVSOCK_DIAG_SHOW_ALL	0x00000007
 
 /**
  * struct hvsock_diag_msg - reply, one per socket
