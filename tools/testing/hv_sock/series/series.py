@@ -151,19 +151,26 @@ class Project:
         """Each file to exactly one patch; fail loudly otherwise."""
         self.owner, errors = {}, []
         used = set()
+        def specific(c):
+            kind = 1 if c.endswith('/') else 2 if any(
+                x in c for x in '*?[') else 3
+            return (kind, len(c))
         for f in self.files:
-            who = [i for i, p in enumerate(self.patches)
+            who = [(specific(c), i) for i, p in enumerate(self.patches)
                    for c, _ in p.claims if matches(c, f)]
+            best = {i for s, i in who if s == max(who)[0]} if who else set()
             if not who:
                 errors.append('%s: no patch claims it' % f)
-            elif len(set(who)) > 1:
+            elif len(best) > 1:
                 errors.append('%s: claimed by %s' % (f, ', '.join(
-                    self.patches[i].slug for i in sorted(set(who)))))
+                    self.patches[i].slug for i in sorted(best))))
             else:
-                self.owner[f] = who[0]
-        for p in self.patches:
+                self.owner[f] = best.pop()
+        for i, p in enumerate(self.patches):
             for c, optional in p.claims:
-                if not optional and not any(matches(c, f) for f in self.files):
+                if not optional and not any(matches(c, f) and
+                                            self.owner.get(f) == i
+                                            for f in self.files):
                     errors.append('patch %s: "%s" matches no file' %
                                   (p.slug, c))
         if errors:
@@ -476,10 +483,13 @@ def check(args):
           '(%d files): %s' % (len(touched), 'FAILED' if errors else 'ok'))
     # checkpatch and get_maintainer on every patch.
     by_subject = {p.subject: p for p in proj.patches}
+    # checkpatch's SPDX check runs scripts/spdxcheck.py with the python3 of
+    # the PATH; it needs python3-ply and python3-git, the system's.
+    cp_env = dict(os.environ, PATH='/usr/bin:' + os.environ['PATH'])
     for path in patches:
         r = subprocess.run(['perl', 'scripts/checkpatch.pl', '--strict',
                             '--terse', '--show-types', '--no-summary', path],
-                           cwd=base, capture_output=True)
+                           cwd=base, capture_output=True, env=cp_env)
         rep = (r.stdout + r.stderr).decode().strip()
         if rep or r.returncode:
             errors.append('checkpatch %s:\n%s' % (os.path.basename(path),
