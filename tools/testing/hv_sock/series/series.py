@@ -180,7 +180,8 @@ class Project:
             die('the manifest does not assign every file exactly once '
                 '(tools/testing/hv_sock/series/manifest):\n  ' +
                 '\n  '.join(errors))
-        self.present = [any(self.owner[f] == i for f in self.files)
+        self.present = [any(self.owner[f] == i for f in self.files) or
+                        bool(self.patches[i].deltas)
                         for i in range(len(self.patches))]
 
     def states(self):
@@ -348,7 +349,9 @@ def read_figures():
     return {k: '\n'.join(v).strip('\n') for k, v in blocks.items()}
 
 
-def cover_letter(figs):
+def cover_letter(figs, numbers):
+    """The text: @name@ is the [name] block of figures, @patch:SLUG@ the
+    number of patch SLUG in the series."""
     text = open(os.path.join(HERE, 'cover-letter.txt')).read()
     text = '\n'.join(ln for ln in text.splitlines()
                      if not ln.startswith('#')).strip('\n') + '\n'
@@ -357,7 +360,13 @@ def cover_letter(figs):
         if m.group(1) not in figs:
             die('cover-letter.txt: no [%s] in figures' % m.group(1))
         return figs[m.group(1)]
-    return re.sub(r'@(\w+)@', sub, text)
+
+    def num(m):
+        if m.group(1) not in numbers:
+            die('cover letter: no patch %s in the series' % m.group(1))
+        return str(numbers[m.group(1)])
+    text = re.sub(r'@(\w+)@', sub, text)
+    return re.sub(r'@patch:([\w-]+)@', num, text)
 
 
 def generate(args):
@@ -424,7 +433,8 @@ def generate(args):
     figs = read_figures()
     cover = os.path.join(out, '0000-cover-letter.patch')
     text = open(cover).read()
-    blurb = cover_letter(figs)
+    numbers = {proj.patches[k].slug: n for n, k in enumerate(kept, 1)}
+    blurb = cover_letter(figs, numbers)
     text = text.replace('*** SUBJECT HERE ***', figs['subject'])
     text = text.replace('*** BLURB HERE ***', blurb.rstrip('\n'))
     open(cover, 'w').write(text)
