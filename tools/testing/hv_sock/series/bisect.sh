@@ -25,8 +25,9 @@ seen=$work/warnings.seen
 : > "$seen"
 failed=0
 start=$(date +%s)
-# Our files: a warning in one of them fails at any step.
-ours=$(git -C "$repo" diff --name-only pristine series | grep -E '\.[ch]$' |
+# The files the series adds: a warning in one of them fails at any step.
+ours=$(git -C "$repo" diff --name-only --diff-filter=A pristine series |
+	grep -E '\.[ch]$' |
 	sed 's|^|^|; s|\.|\\.|g' | paste -sd'|')
 
 warnings() {
