@@ -161,7 +161,7 @@ selftests: test-kernel
 
 # Host-side and guest tools for the VM, static, into $(STAGE)/bin. The
 # guest tools are built as for a Hyper-V guest (into $(STAGE)/guest-tools,
-# so that build keeps compiling); the VM gets their hvcat and the hvperf
+# so that build keeps compiling); the VM gets their hvcat and hvss and the hvperf
 # that plays the simulated host's side too.
 guest-tools: modules
 	@mkdir -p $(STAGE)/bin
@@ -169,7 +169,7 @@ guest-tools: modules
 		OUTPUT=$(STAGE)/bin
 	@$(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/tools/hv_sock OUTPUT=$(STAGE)/guest-tools \
 		CC="gcc -static" KHDR_INCLUDES="-isystem $(HDR)/include" >/dev/null
-	@cp -p $(STAGE)/guest-tools/hvcat $(STAGE)/bin/
+	@cp -p $(STAGE)/guest-tools/hvcat $(STAGE)/guest-tools/hvss $(STAGE)/bin/
 	@$(TOOLS_LOCK) $(MAKE) -s -C $(KSRC)/$(EXTMOD_SRC)/hvperf OUTPUT=$(STAGE)/bin \
 		CC="gcc -static" KHDR_INCLUDES="-isystem $(HDR)/include" >/dev/null
 

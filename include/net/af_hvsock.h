@@ -141,7 +141,8 @@ enum {
  * @local_srv: local service GUID (zero until bound)
  * @remote_srv: the host's service GUID (connected sockets)
  * @bind_node: entry in the bind table, keyed by @local_srv
- * @all_node: entry in the list of all sockets, for /proc/net/hv_sock
+ * @all_node: entry in the list of all sockets, for /proc/net/hv_sock and
+ *	sock_diag
  * @accept_q: listener: connected children not accepted yet
  * @accept_node: child: entry in its listener's @accept_q
  * @chan: the connection's VMBus channel, or NULL
@@ -155,6 +156,7 @@ enum {
  * @connect_work: fails a connect the host never answered
  * @close_work: closes and unregisters the channel after release
  * @rescind_work: handles the host's rescind of @chan
+ * @list_id: position on the list of all sockets, for resuming a walk
  *
  * Lifetime: the socket holds one reference for its user (or, before
  * accept(), for the listener's queue), the opened channel holds another
@@ -185,6 +187,7 @@ struct hvsock_sock {
 	struct delayed_work	connect_work;
 	struct delayed_work	close_work;
 	struct work_struct	rescind_work;
+	u64			list_id;
 };
 
 static inline struct hvsock_sock *hvsock_sk(const struct sock *sk)
@@ -260,6 +263,24 @@ void hvsock_connect_cancel(struct hvsock_sock *hs);
 void hvsock_connect_failed(struct hvsock_sock *hs, int err);
 void hvsock_rescind_work(struct work_struct *work);
 
+/**
+ * struct hvsock_queues - what a socket holds on its rings
+ * @rxq: payload bytes received and not read
+ * @txq: payload bytes sent and not taken by the host
+ * @rx_ring: data bytes of the inbound ring
+ * @tx_ring: data bytes of the outbound ring
+ *
+ * All zero while the socket has no channel whose rings may be used.
+ */
+struct hvsock_queues {
+	u32 rxq;
+	u32 txq;
+	u32 rx_ring;
+	u32 tx_ring;
+};
+
+void hvsock_get_queues(struct hvsock_sock *hs, struct hvsock_queues *q);
+
 /* table.c */
 extern spinlock_t hvsock_table_lock;
 extern struct list_head hvsock_all;
@@ -268,6 +289,8 @@ void hvsock_unbind(struct hvsock_sock *hs);
 struct hvsock_sock *hvsock_lookup_bound(const guid_t *srv);
 void hvsock_link(struct hvsock_sock *hs);
 void hvsock_unlink(struct hvsock_sock *hs);
+int hvsock_walk(u64 *pos, int (*fn)(struct hvsock_sock *hs, void *arg),
+		void *arg);
 
 /* vmbus.c */
 int hvsock_vmbus_init(void);
@@ -298,7 +321,12 @@ int hvsock_pkt_write(struct hv_ring_buffer_info *rbi, u32 *wr,
 		     struct iov_iter *from, u32 len, bool *kick);
 
 /* proc.c */
-int hvsock_proc_init(void);
-void hvsock_proc_exit(void);
+int hvsock_proc_net_init(struct net *net);
+void hvsock_proc_net_exit(struct net *net);
+
+/* netns.c */
+bool hvsock_net_enabled(const struct net *net);
+int hvsock_net_register(void);
+void hvsock_net_unregister(void);
 
 #endif /* __NET_AF_HVSOCK_H */

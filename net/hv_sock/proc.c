@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * AF_HYPERV: /proc/net/hv_sock, one line per socket, like /proc/net/unix.
+ * AF_HYPERV: /proc/net/hv_sock, one line per socket of the reader's network
+ * namespace, like /proc/net/unix.
  *
  *   Num: the socket (hashed pointer), RefCount, St: TCP state number,
  *   Local and Remote service GUIDs, RxQueue and TxQueue: payload bytes
@@ -33,11 +34,9 @@ static void hvsock_seq_stop(struct seq_file *seq, void *v)
 
 static int hvsock_seq_show(struct seq_file *seq, void *v)
 {
-	struct vmbus_channel *chan;
+	struct hvsock_queues q;
 	struct hvsock_sock *hs;
-	u32 rxq = 0, txq = 0;
 	struct sock *sk;
-	bool fin;
 
 	if (v == &hvsock_all) {
 		seq_puts(seq, "Num               RefCount St Local                                Remote                               RxQueue  TxQueue  Inode\n");
@@ -48,19 +47,14 @@ static int hvsock_seq_show(struct seq_file *seq, void *v)
 	lockdep_assert_held(&hvsock_table_lock);
 	hs = list_entry(v, struct hvsock_sock, all_node);
 	sk = &hs->sk;
-	/* hvsock_chan_close() waits for us before it frees the rings. */
-	rcu_read_lock();
-	chan = hvsock_live_chan(hs);
-	if (chan) {
-		if (!test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
-			hvsock_rx_scan(&chan->inbound, &hs->rx, &rxq, &fin);
-		txq = hvsock_tx_queued(&chan->outbound, READ_ONCE(hs->tx_wr));
-	}
-	rcu_read_unlock();
+	/* One list for the guest; each namespace sees its own sockets. */
+	if (!net_eq(sock_net(sk), seq_file_net(seq)))
+		return 0;
+	hvsock_get_queues(hs, &q);
 
 	seq_printf(seq, "%pK: %08X %02X %pUl %pUl %08X %08X %5lu\n",
 		   sk, refcount_read(&sk->sk_refcnt), hvsock_state(sk),
-		   &hs->local_srv, &hs->remote_srv, rxq, txq,
+		   &hs->local_srv, &hs->remote_srv, q.rxq, q.txq,
 		   sock_i_ino(sk));
 	return 0;
 }
@@ -72,17 +66,22 @@ static const struct seq_operations hvsock_seq_ops = {
 	.show	= hvsock_seq_show,
 };
 
-int hvsock_proc_init(void)
+/**
+ * hvsock_proc_net_init() - create /proc/net/hv_sock in a namespace
+ * @net: the namespace
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hvsock_proc_net_init(struct net *net)
 {
-	/* Sockets exist in the initial namespace only. */
 	if (IS_ENABLED(CONFIG_PROC_FS) &&
-	    !proc_create_net("hv_sock", 0444, init_net.proc_net,
-			     &hvsock_seq_ops, sizeof(struct seq_net_private)))
+	    !proc_create_net("hv_sock", 0444, net->proc_net, &hvsock_seq_ops,
+			     sizeof(struct seq_net_private)))
 		return -ENOMEM;
 	return 0;
 }
 
-void hvsock_proc_exit(void)
+void hvsock_proc_net_exit(struct net *net)
 {
-	remove_proc_entry("hv_sock", init_net.proc_net);
+	remove_proc_entry("hv_sock", net->proc_net);
 }

@@ -1473,12 +1473,43 @@ struct proto hvsock_proto = {
 	.obj_size	= sizeof(struct hvsock_sock),
 };
 
+/* ---- monitoring ------------------------------------------------------ */
+
+/**
+ * hvsock_get_queues() - the bytes on a socket's rings and their sizes
+ * @hs: the socket; no lock needed, but its memory must stay valid
+ * @q: filled in; all zero when the socket has no usable channel
+ *
+ * A lockless snapshot for monitoring: the queues may change at once.
+ */
+void hvsock_get_queues(struct hvsock_sock *hs, struct hvsock_queues *q)
+{
+	struct vmbus_channel *chan;
+	bool fin;
+
+	memset(q, 0, sizeof(*q));
+	/* hvsock_chan_close() waits for us before it frees the rings. */
+	rcu_read_lock();
+	chan = hvsock_live_chan(hs);
+	if (chan) {
+		if (!test_bit(HVSOCK_F_PEER_FIN, &hs->flags))
+			hvsock_rx_scan(&chan->inbound, &hs->rx, &q->rxq, &fin);
+		q->txq = hvsock_tx_queued(&chan->outbound,
+					  READ_ONCE(hs->tx_wr));
+		q->rx_ring = hv_ringbuffer_data_size(&chan->inbound);
+		q->tx_ring = hv_ringbuffer_data_size(&chan->outbound);
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(hvsock_get_queues);
+
 static int hvsock_create(struct net *net, struct socket *sock, int protocol,
 			 int kern)
 {
 	struct sock *sk;
 
-	if (!net_eq(net, &init_net))
+	/* Outside the initial namespace, only where an administrator said. */
+	if (!hvsock_net_enabled(net))
 		return -EAFNOSUPPORT;
 	if (sock->type != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
@@ -1522,13 +1553,13 @@ static int __init hvsock_init(void)
 	if (!hvsock_wq)
 		goto err_proto;
 
-	err = hvsock_proc_init();
+	err = hvsock_net_register();
 	if (err)
 		goto err_wq;
 
 	err = hvsock_vmbus_init();
 	if (err)
-		goto err_proc;
+		goto err_net;
 
 	err = sock_register(&hvsock_family_ops);
 	if (err)
@@ -1537,8 +1568,8 @@ static int __init hvsock_init(void)
 
 err_vmbus:
 	hvsock_vmbus_exit();
-err_proc:
-	hvsock_proc_exit();
+err_net:
+	hvsock_net_unregister();
 err_wq:
 	destroy_workqueue(hvsock_wq);
 err_proto:
@@ -1557,7 +1588,7 @@ static void __exit hvsock_exit(void)
 	hvsock_vmbus_exit();
 	/* The work that dropped the last socket may still be returning. */
 	destroy_workqueue(hvsock_wq);
-	hvsock_proc_exit();
+	hvsock_net_unregister();
 	proto_unregister(&hvsock_proto);
 }
 

@@ -9,7 +9,8 @@
  * if_instance. Accepted children share their listener's service and are
  * not hashed; a channel finds its socket through its per-channel state.
  *
- * Every socket is also on one list, walked only by /proc/net/hv_sock.
+ * Every socket is also on one list, in creation order, walked by
+ * /proc/net/hv_sock and the sock_diag module (hvsock_walk()).
  */
 
 #include <linux/hashtable.h>
@@ -23,6 +24,8 @@ static DEFINE_HASHTABLE(hvsock_bound, HVSOCK_HASH_BITS);
 /* Protects hvsock_bound and hvsock_all. Never taken in softirq. */
 DEFINE_SPINLOCK(hvsock_table_lock);
 LIST_HEAD(hvsock_all);
+/* The list_id of the next socket linked; ids grow along hvsock_all. */
+static u64 hvsock_next_id;
 
 static u32 hvsock_srv_hash(const guid_t *srv)
 {
@@ -124,6 +127,7 @@ void hvsock_unbind(struct hvsock_sock *hs)
 void hvsock_link(struct hvsock_sock *hs)
 {
 	spin_lock(&hvsock_table_lock);
+	hs->list_id = hvsock_next_id++;
 	list_add_tail(&hs->all_node, &hvsock_all);
 	spin_unlock(&hvsock_table_lock);
 }
@@ -138,3 +142,42 @@ void hvsock_unlink(struct hvsock_sock *hs)
 	list_del(&hs->all_node);
 	spin_unlock(&hvsock_table_lock);
 }
+
+/**
+ * hvsock_walk() - call a function for every socket, resumably
+ * @pos: where to start, 0 for the first socket; updated for the next call
+ * @fn: called for each socket under hvsock_table_lock, so it must not
+ *	sleep; the socket may have been released but its memory stays valid
+ *	until @fn returns. A non-zero return stops the walk at that socket.
+ * @arg: passed to @fn
+ *
+ * Sockets are visited in the order they were created. A walk split over
+ * several calls (a netlink dump over several messages) visits each socket
+ * that lives through all of them exactly once, whatever is created or
+ * destroyed in between: @pos is a position on that order, not a count.
+ *
+ * Return: the non-zero value @fn returned, after which @pos names that
+ * socket, or 0 once every socket was visited.
+ */
+int hvsock_walk(u64 *pos, int (*fn)(struct hvsock_sock *hs, void *arg),
+		void *arg)
+{
+	struct hvsock_sock *hs;
+	int ret = 0;
+
+	spin_lock(&hvsock_table_lock);
+	list_for_each_entry(hs, &hvsock_all, all_node) {
+		if (hs->list_id < *pos)
+			continue;
+		ret = fn(hs, arg);
+		if (ret) {
+			*pos = hs->list_id;
+			break;
+		}
+	}
+	if (!ret)
+		*pos = hvsock_next_id;
+	spin_unlock(&hvsock_table_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hvsock_walk);

@@ -317,7 +317,8 @@ static int hvsock_offer_accept(struct hvsock_sock *ls,
 		goto out;
 	}
 
-	hs = hvsock_alloc(lsk, 0);
+	/* As TCP: a kernel listener's children do not pin its namespace. */
+	hs = hvsock_alloc(lsk, !lsk->sk_net_refcnt);
 	if (!hs)
 		goto out;
 	hs->local_srv = chan->offermsg.offer.if_type;

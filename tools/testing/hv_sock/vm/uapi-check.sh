@@ -1,21 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# uapi-check.sh KSRC HDRDIR: the exported <linux/hv_sock.h> must pass the
-# kernel's header test (C90, included twice, headers_check.pl) and compile
-# in a userspace program with only <sys/socket.h> before it, with the
-# layout Windows' SOCKADDR_HV has. AF_HYPERV is the C library's to define,
-# as AF_VSOCK and AF_MCTP are: the header must not define it.
+# uapi-check.sh KSRC HDRDIR: the exported <linux/hv_sock.h> and
+# <linux/hv_sock_diag.h> must pass the kernel's header test (C90, included
+# twice, headers_check.pl) and compile in a userspace program with only
+# <sys/socket.h> before them, with the layout Windows' SOCKADDR_HV has and
+# the sock_diag structures' sizes and offsets without padding. AF_HYPERV is
+# the C library's to define, as AF_VSOCK and AF_MCTP are: the headers must
+# not define it.
 set -e
 ksrc=$1 hdr=$2
-h=$hdr/linux/hv_sock.h
 
-gcc -std=c90 -Wall -Werror -fsyntax-only -I "$hdr" -I "$ksrc/usr/dummy-include" \
-	-x c /dev/null -include "$h" -include "$h"
-perl "$ksrc/usr/include/headers_check.pl" "$hdr" x86 "$h"
-if grep -nE '^#[[:space:]]*define[[:space:]]+[AP]F_' "$h"; then
-	echo "uapi: linux/hv_sock.h defines an address family: the C library's to define" >&2
-	exit 1
-fi
+for h in "$hdr/linux/hv_sock.h" "$hdr/linux/hv_sock_diag.h"; do
+	gcc -std=c90 -Wall -Werror -fsyntax-only -I "$hdr" \
+		-I "$ksrc/usr/dummy-include" -x c /dev/null -include "$h" -include "$h"
+	perl "$ksrc/usr/include/headers_check.pl" "$hdr" x86 "$h"
+	if grep -nE '^#[[:space:]]*define[[:space:]]+[AP]F_' "$h"; then
+		echo "uapi: $h defines an address family: the C library's to define" >&2
+		exit 1
+	fi
+done
 
 gcc -Wall -Wextra -Werror -fsyntax-only -isystem "$hdr" -x c - <<'C'
 #include <stddef.h>
@@ -45,4 +48,43 @@ int main(void)
 	       a.shv_vm_id[0] != 0xda;
 }
 C
-echo "uapi: linux/hv_sock.h ok"
+
+# The diag structures: fixed sizes, no holes (-Wpadded: -I, not -isystem,
+# so that it warns), and a request that starts as sock_diag's common
+# struct sock_diag_req does.
+gcc -Wall -Wextra -Werror -Wpadded -fsyntax-only -I "$hdr" -x c - <<'C'
+#include <stddef.h>
+#include <sys/socket.h>
+#include <linux/hv_sock.h>
+#include <linux/hv_sock_diag.h>
+
+#ifndef AF_HYPERV
+#define AF_HYPERV 46
+#endif
+
+_Static_assert(sizeof(struct hvsock_diag_req) == 24, "req size");
+_Static_assert(offsetof(struct hvsock_diag_req, sdiag_family) == 0, "family");
+_Static_assert(offsetof(struct hvsock_diag_req, sdiag_protocol) == 1, "proto");
+_Static_assert(offsetof(struct hvsock_diag_req, hdiag_states) == 4, "states");
+_Static_assert(offsetof(struct hvsock_diag_req, hdiag_show) == 12, "show");
+_Static_assert(sizeof(struct hvsock_diag_msg) == 48, "msg size");
+_Static_assert(offsetof(struct hvsock_diag_msg, hdiag_ino) == 4, "ino");
+_Static_assert(offsetof(struct hvsock_diag_msg, hdiag_cookie) == 8, "cookie");
+_Static_assert(offsetof(struct hvsock_diag_msg, hdiag_local_srv) == 16, "local");
+_Static_assert(offsetof(struct hvsock_diag_msg, hdiag_remote_srv) == 32, "remote");
+_Static_assert(sizeof(struct hvsock_diag_queues) == 8, "queues");
+_Static_assert(sizeof(struct hvsock_diag_rings) == 8, "rings");
+_Static_assert(HVSOCK_DIAG_MAX == 3, "attributes");
+
+int main(void)
+{
+	struct hvsock_diag_req r = {
+		.sdiag_family = AF_HYPERV,
+		.hdiag_show = HVSOCK_DIAG_SHOW_QUEUES | HVSOCK_DIAG_SHOW_RINGS |
+			      HVSOCK_DIAG_SHOW_UID,
+	};
+
+	return r.sdiag_protocol;
+}
+C
+echo "uapi: linux/hv_sock.h and linux/hv_sock_diag.h ok"

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_HYPERV addresses: bind(), getsockname(), getpeername(), namespaces.
+ * AF_HYPERV addresses: bind(), getsockname(), getpeername().
  */
 
 #define _GNU_SOURCE
-#include <sched.h>
-#include <sys/wait.h>
 
 #include "hvs_test.h"
 #include "../kselftest_harness.h"
@@ -301,33 +299,6 @@ TEST_F(bind, names_when_accepted)
 	EXPECT_TRUE(hvs_guid_eq(hvs_guid_parent, p.shv_vm_id));
 	close(c);
 	close(h);
-}
-
-/* AF_HYPERV exists only in the initial network namespace. */
-TEST(other_netns_eafnosupport)
-{
-	int status, fd;
-	pid_t pid;
-
-	fd = hvs_socket(0);	/* loads the module in the init namespace */
-	ASSERT_LE(0, fd);
-	close(fd);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNET))
-			_exit(KSFT_SKIP);
-		fd = socket(AF_HYPERV, SOCK_STREAM, 0);
-		if (fd >= 0)
-			_exit(1);
-		_exit(errno == EAFNOSUPPORT ? 0 : 2);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	if (WEXITSTATUS(status) == KSFT_SKIP)
-		SKIP(return, "no network namespaces (CONFIG_NET_NS)");
-	EXPECT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("1: socket created, 2: wrong errno");
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,13 @@
 
 #include "../kselftest_harness.h"
 
+/* The modules that use af_hvsock's symbols, and hold it, go first. */
+static void unload_users(void)
+{
+	syscall(SYS_delete_module, "hv_sock_kunit", O_NONBLOCK);
+	syscall(SYS_delete_module, "af_hvsock_diag", O_NONBLOCK);
+}
+
 static int unload_af_hvsock(void)
 {
 	return hvs_err(syscall(SYS_delete_module, "af_hvsock", O_NONBLOCK));
@@ -18,14 +25,14 @@ static int unload_af_hvsock(void)
 /*
  * Unload, retrying while something still holds the module: sockets of
  * earlier tests may take a moment to go. Users of af_hvsock's symbols (the
- * KUnit module) go first.
+ * KUnit module, af_hvsock_diag) go first.
  */
 static int unload_af_hvsock_wait(int timeout_ms)
 {
 	long long end = hvs_now_ms() + timeout_ms;
 	int ret;
 
-	syscall(SYS_delete_module, "hv_sock_kunit", O_NONBLOCK);
+	unload_users();
 	do {
 		ret = unload_af_hvsock();
 		if (ret != -EWOULDBLOCK && ret != -EBUSY)
@@ -81,7 +88,7 @@ TEST(unload_refused_with_socket)
 	ASSERT_EQ(0, load_af_hvsock());
 	s = hvs_socket(0);
 	ASSERT_LE(0, s);
-	syscall(SYS_delete_module, "hv_sock_kunit", O_NONBLOCK);
+	unload_users();
 	ret = unload_af_hvsock();
 	if (!ret) {
 		/* Allowed only if the socket stays safe to use and close. */
@@ -104,7 +111,7 @@ TEST_F_TIMEOUT(mod, unload_refused_with_connection, 60)
 
 	ASSERT_EQ(0, load_af_hvsock());
 	ASSERT_EQ(0, hvs_pair(&g, &h));
-	syscall(SYS_delete_module, "hv_sock_kunit", O_NONBLOCK);
+	unload_users();
 	ret = unload_af_hvsock();
 	EXPECT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY) TH_LOG("%d", ret);
 	ASSERT_EQ(2, send(g, "ok", 2, 0));

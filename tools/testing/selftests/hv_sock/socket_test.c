@@ -34,7 +34,7 @@ static bool unload(void)
 	int i;
 
 	for (i = 0; i < 150 && module_loaded(); i++) {
-		if (!system("modprobe -r hv_sock_kunit af_hvsock 2>/dev/null"))
+		if (!system("modprobe -r hv_sock_kunit af_hvsock_diag af_hvsock 2>/dev/null"))
 			break;
 		usleep(100000);
 	}

@@ -43,6 +43,8 @@ need_simulator() {
 # unload_module MODULE: rmmod, retrying for up to 20 s while sockets that
 # are still closing hold it
 unload_module() {
+	# af_hvsock_diag uses af_hvsock's symbols, and holds it.
+	[ "$1" = af_hvsock ] && rmmod af_hvsock_diag 2>/dev/null
 	for _ in $(seq 100); do
 		[ -d "/sys/module/$1" ] || return 0
 		rmmod "$1" 2>/dev/null && return 0
