@@ -43,7 +43,16 @@ KUNIT_MODULES	:= hv_ring_iter_test hv_sock_kunit hv_sock_state_kunit vmbus_sim_t
 OVERLAY		:= drivers include net Documentation tools
 
 .PHONY: all deps tree test-kernel prod-build modules selftests guest-tools initramfs \
-	vm-run check demo shell htmldocs clean distclean
+	vm-run check demo shell htmldocs clean distclean series series-check
+
+# The patch series (make series): Signed-off-by:, author and the M: line of
+# MAINTAINERS, "Name <email>"; git's user.name and user.email by default.
+SERIES_IDENTITY	?= $(shell git -C $(TOP) config user.name) <$(shell git -C $(TOP) config user.email)>
+# Commit dates: the last commit's, so that a rerun gives the same files.
+SERIES_DATE	?= $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null || echo 0)
+SERIES_PY	:= python3 $(TOP)/tools/testing/hv_sock/series/series.py
+SERIES_GIT	:= $(B)/series-git
+SERIES_OUT	:= $(B)/series
 
 all: modules
 
@@ -61,9 +70,19 @@ $(B)/.stamp-unpacked: | deps
 
 # Kconfig.patch is applied once; when it changes, the previous copy is
 # reverted first so the tree always carries exactly the current one.
+# The manifest's "local" files (this repository's machinery) stay out of
+# the tree, as out of the series; MAINTAINERS gets our entry as the series
+# adds it, so the tree is exactly what git am of the series gives.
 tree: $(B)/.stamp-unpacked
 	@$(VMDIR)/prepare-tree.sh $(KSRC) $(TOP)/Kconfig.patch $(B)/pristine
-	@rsync -rc $(wildcard $(addprefix $(SRC)/,$(OVERLAY))) $(KSRC)/
+	@$(SERIES_PY) excludes > $(B)/overlay-excludes
+	@rsync -rc --exclude-from=$(B)/overlay-excludes \
+		$(wildcard $(addprefix $(SRC)/,$(OVERLAY))) $(KSRC)/
+	@[ -s $(B)/MAINTAINERS.pristine ] || \
+		tar -xOf $(TARBALL) linux-source-$(KVER)/MAINTAINERS > $(B)/MAINTAINERS.pristine
+	@$(SERIES_PY) maintainers $(B)/MAINTAINERS.tree --top $(SRC) \
+		--identity "$(SERIES_IDENTITY)" --pristine-maintainers $(B)/MAINTAINERS.pristine
+	@cmp -s $(B)/MAINTAINERS.tree $(KSRC)/MAINTAINERS || cp $(B)/MAINTAINERS.tree $(KSRC)/MAINTAINERS
 
 # ---------------------------------------------------------------- test kernel
 
@@ -235,6 +254,28 @@ endif
 bench: $(KBENCH)/.config
 	@$(MAKE) -s $(BENCH_VARS) guest-tools
 	@REPS=$(REPS) WALL_REPS=$(WALL_REPS) $(BENCHDIR)/run-bench.sh $(KBENCH) $(B)/stage-bench
+
+# ---------------------------------------------------------------- series
+
+# make series: build/series/, the cover letter and the patches for netdev
+# (tools/testing/hv_sock/series/manifest says which file goes where).
+# make series-check: git am onto the pristine tree gives exactly the tree
+# make check builds, checkpatch --strict and get_maintainer.pl on every
+# patch; FULL=1 then builds the prod and test configurations with W=1
+# after every patch and the kselftests (bisect.sh, about an hour).
+$(SERIES_GIT)/.git/hv-sock-pristine: | deps
+	@$(TOP)/tools/testing/hv_sock/series/base.sh $(TARBALL) $(SERIES_GIT)
+
+series: tree $(SERIES_GIT)/.git/hv-sock-pristine
+	@echo "== series: $(SERIES_OUT)"
+	@$(SERIES_PY) generate --base $(SERIES_GIT) --out $(SERIES_OUT) \
+		--identity "$(SERIES_IDENTITY)" --date "$(SERIES_DATE)"
+
+series-check: series
+	@$(SERIES_PY) check --base $(SERIES_GIT) --out $(SERIES_OUT) --ksrc $(KSRC) \
+		--identity "$(SERIES_IDENTITY)" $(if $(V),-v)
+	$(if $(FULL),@nice -n 19 $(TOP)/tools/testing/hv_sock/series/bisect.sh \
+		$(SERIES_GIT) $(VMDIR) $(B)/bisect)
 
 clean:
 	@rm -rf $(KTEST) $(KPROD) $(STAGE) $(HDR) $(B)/selftests $(INITRD)

@@ -38,6 +38,11 @@
 
 #include "hv_guid_text.h"
 
+/* AF_HYPERV is the kernel's 46; a C library may not define it yet. */
+#ifndef AF_HYPERV
+#define AF_HYPERV	46
+#endif
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define BUF_SIZE	65536
 #define FNV_OFFSET	0xcbf29ce484222325ULL

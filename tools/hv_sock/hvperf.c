@@ -82,6 +82,11 @@
 
 #include "hvperf.h"
 
+/* AF_HYPERV is the kernel's 46; a C library may not define it yet. */
+#ifndef AF_HYPERV
+#define AF_HYPERV	46
+#endif
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_SIZES	8
 #define MAX_BUF		(4U << 20)

@@ -36,6 +36,11 @@
 
 #include "hv_guid_text.h"
 
+/* AF_HYPERV is the kernel's 46; a C library may not define it yet. */
+#ifndef AF_HYPERV
+#define AF_HYPERV	46
+#endif
+
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
 

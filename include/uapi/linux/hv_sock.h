@@ -13,16 +13,13 @@
 #include <linux/types.h>
 #include <linux/socket.h>
 
-#ifndef AF_HYPERV
-#define AF_HYPERV	46
-#endif
-#ifndef PF_HYPERV
-#define PF_HYPERV	AF_HYPERV
-#endif
-
-#ifndef SOL_HYPERV
+/*
+ * AF_HYPERV (46) comes from the C library's <sys/socket.h>, as AF_VSOCK and
+ * AF_MCTP do; a program built against an older one defines it itself. The
+ * option level has no home there, so it is here, as SOL_VSOCK is in
+ * <linux/vm_sockets.h>; it is the value of <linux/socket.h>.
+ */
 #define SOL_HYPERV	288
-#endif
 
 /* The only protocol; Windows calls it HV_PROTOCOL_RAW. 0 selects it too. */
 #define HV_PROTOCOL_RAW	1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # bench.sh: hvperf for every family, several repetitions, in the test VM
-# (make bench; or make vm-run RUN=tools/testing/hv_sock/bench/bench.sh).
+# (make bench; or make vm-run RUN= this script).
 #
 # Environment (defaults in brackets):
 #   REPS         repetitions [3]
@@ -99,7 +99,8 @@ run() {
 		"# "*": FAILED: "*)
 			# "# fam measure size: FAILED: why"
 			echo "$line"
-			echo "$line" | sed -n "s/^# \([a-z-]*\) \([a-z_]*\) \([0-9]*\): FAILED: \(.*\)$/failed,$h,$place,\1,\2,\3,\4/p"
+			re='^# \([a-z-]*\) \([a-z_]*\) \([0-9]*\): FAILED: \(.*\)$'
+			echo "$line" | sed -n "s/$re/failed,$h,$place,\1,\2,\3,\4/p"
 			;;
 		"#"*)
 			echo "$line"

@@ -59,7 +59,8 @@ vm() {
 	else
 		"$vmdir/run-vm.sh" "$kbench/arch/x86/boot/bzImage" \
 			"$initrd" "${BENCH_TIMEOUT:-900}" "$log"
-	fi | grep --line-buffered -E '^(# bench|# kernel|# HVSIM|# .*FAILED|# not quiet|vm-run:|bench:)'
+	fi | grep --line-buffered \
+		-E '^(# bench|# kernel|# HVSIM|# .*FAILED|# not quiet|vm-run:|bench:)'
 	vmrc=${PIPESTATUS[0]}
 	echo "== bench ($mode): VM run took $(( $(date +%s) - t0 ))s, guest exit status $vmrc"
 	return $(( vmrc != 0 ))

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # demo.sh: AF_HYPERV end to end in the test VM, against the simulated
-# Hyper-V host (run with: make vm-run RUN=tools/testing/hv_sock/demo/demo.sh).
+# Hyper-V host (run with: make vm-run RUN= this script).
 #
 #  1. a guest service (hvcat -l) receives a file from the host (hvhost)
 #  2. a guest service runs a command (hvcat -l -e sha256sum) for the host

@@ -42,6 +42,13 @@ checkpatch() {
 	return 0
 }
 
+# The patch series for netdev (make series): git am onto the pristine tree
+# must give exactly this tree, and checkpatch --strict and get_maintainer.pl
+# must be content with every patch. The per-patch builds are make
+# series-check FULL=1, not part of this.
+series() {
+	make series && make series-check
+}
 
 vm_tests() {
 	make initramfs || return 1
@@ -60,6 +67,7 @@ step build bash -c 'make modules' || { echo "0 passed, 1 failed"; exit 1; }
 step ext-warnings bash -c "! grep -E '(hv_sock|vmbus_sim|hvhost)[^ ]*:[0-9]+:[0-9]+: (warning|error):' '$logs/build.log'"
 step prod-w1-sparse make prod-build
 step checkpatch checkpatch
+step series series
 step htmldocs make htmldocs
 step vm-tests vm_tests
 vm_ok=$?

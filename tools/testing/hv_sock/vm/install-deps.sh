@@ -5,7 +5,8 @@ set -e
 
 pkgs=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
       kmod cpio rsync python3 qemu-system-x86 busybox-static sparse perl
-      util-linux xz-utils python3-sphinx python3-yaml graphviz)
+      util-linux xz-utils python3-sphinx python3-yaml graphviz
+      python3-ply python3-git)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -25,7 +25,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,run-dir,opt/hv_sock,usr/bin,usr/sbin}
 cp /bin/busybox "$root/bin/busybox"
 cp -a "$stage/lib" "$root/"
-cp "$here/init" "$root/init"
+install -m 0755 "$here/init" "$root/init"
 cp "$here/run-tests.sh" "$root/opt/hv_sock/"
 [ -d "$selftests" ] && cp -a "$selftests"/. "$root/opt/hv_sock/"
 [ -d "$stage/bin" ] && cp -a "$stage/bin"/. "$root/usr/bin/"

@@ -4,7 +4,9 @@
 # <linux/hv_sock_diag.h> must pass the kernel's header test (C90, included
 # twice, headers_check.pl) and compile in a userspace program with only
 # <sys/socket.h> before them, with the layout Windows' SOCKADDR_HV has and
-# the sock_diag structures' sizes and offsets without padding.
+# the sock_diag structures' sizes and offsets without padding. AF_HYPERV is
+# the C library's to define, as AF_VSOCK and AF_MCTP are: the headers must
+# not define it.
 set -e
 ksrc=$1 hdr=$2
 
@@ -12,6 +14,10 @@ for h in "$hdr/linux/hv_sock.h" "$hdr/linux/hv_sock_diag.h"; do
 	gcc -std=c90 -Wall -Werror -fsyntax-only -I "$hdr" \
 		-I "$ksrc/usr/dummy-include" -x c /dev/null -include "$h" -include "$h"
 	perl "$ksrc/usr/include/headers_check.pl" "$hdr" x86 "$h"
+	if grep -nE '^#[[:space:]]*define[[:space:]]+[AP]F_' "$h"; then
+		echo "uapi: $h defines an address family: the C library's to define" >&2
+		exit 1
+	fi
 done
 
 gcc -Wall -Wextra -Werror -fsyntax-only -isystem "$hdr" -x c - <<'C'
@@ -19,11 +25,15 @@ gcc -Wall -Wextra -Werror -fsyntax-only -isystem "$hdr" -x c - <<'C'
 #include <sys/socket.h>
 #include <linux/hv_sock.h>
 
+#ifndef AF_HYPERV
+#define AF_HYPERV 46
+#endif
+
 _Static_assert(sizeof(struct sockaddr_hv) == 36, "size");
 _Static_assert(offsetof(struct sockaddr_hv, shv_reserved) == 2, "reserved");
 _Static_assert(offsetof(struct sockaddr_hv, shv_vm_id) == 4, "vm id");
 _Static_assert(offsetof(struct sockaddr_hv, shv_service_id) == 20, "service");
-_Static_assert(AF_HYPERV == 46 && PF_HYPERV == 46, "family");
+_Static_assert(SOL_HYPERV == 288, "option level");
 
 int main(void)
 {
@@ -47,6 +57,10 @@ gcc -Wall -Wextra -Werror -Wpadded -fsyntax-only -I "$hdr" -x c - <<'C'
 #include <sys/socket.h>
 #include <linux/hv_sock.h>
 #include <linux/hv_sock_diag.h>
+
+#ifndef AF_HYPERV
+#define AF_HYPERV 46
+#endif
 
 _Static_assert(sizeof(struct hvsock_diag_req) == 24, "req size");
 _Static_assert(offsetof(struct hvsock_diag_req, sdiag_family) == 0, "family");

@@ -181,7 +181,8 @@ round() {
 	show "$out/sc1" "$out/sv"
 	same "$out/sc1" sent "$out/sv" recv && kill -0 $gsh 2>/dev/null &&
 	[ ! -s "$out/sh" ]
-	ok $? "port $PORT_SHARED: the AF_VSOCK listener gets the host's connection, not the AF_HYPERV one on its GUID ($order)"
+	ok $? "port $PORT_SHARED: the AF_VSOCK listener gets the host's connection,\
+ not the AF_HYPERV one on its GUID ($order)"
 	timeout 60 hvhost -s 6 connect $PORT_SHARED source 64k > "$out/sc2" 2>&1
 	wait $gsh
 	show "$out/sc2" "$out/sh"

@@ -35,6 +35,11 @@
 #include "hv_guid_text.h"
 #include "hvsim.h"
 
+/* AF_HYPERV is the kernel's 46; a C library may not define it yet. */
+#ifndef AF_HYPERV
+#define AF_HYPERV	46
+#endif
+
 #ifndef KSFT_SKIP
 #define KSFT_SKIP 4	/* as in kselftest.h */
 #endif

@@ -11,6 +11,11 @@
 #include <unistd.h>
 #include <linux/hv_sock.h>
 
+/* AF_HYPERV is the kernel's 46; a C library may not define it yet. */
+#ifndef AF_HYPERV
+#define AF_HYPERV	46
+#endif
+
 #include "../kselftest_harness.h"
 
 static int module_loaded(void)

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# bisect.sh BASE VMDIR WORK: the slow part of make series-check. After
+# every patch of the series (branch "series" of the repository BASE),
+# build the prod and test configurations (VMDIR/prod.config and
+# test.config on top of tinyconfig) with W=1, and, once they exist, the
+# simulated host's external modules against the test kernel and the
+# kselftests through the kselftest TARGETS list. Fails on a build error and
+# on a warning no earlier step printed (the first step builds from scratch
+# and gives the reference; the files the series adds, the simulated host's
+# modules and the kselftests may have none at all). Objects stay in
+# WORK, so each step rebuilds only what its patch changed (REGATE=1 only
+# judges the warnings of the logs a run left); the sources are
+# checked out in WORK/src, a work tree of BASE of its own, so that the fast
+# check can run meanwhile.
+set -u
+repo=$1 vmdir=$2 work=$3
+base=$work/src
+mkdir -p "$work"
+if [ ! -e "$base/.git" ]; then
+	git -C "$repo" worktree prune
+	git -C "$repo" worktree add -q -f --detach "$base" pristine || exit 1
+fi
+jobs=$(nproc)
+mkdir -p "$work/logs"
+seen=$work/warnings.seen
+: > "$seen"
+failed=0
+start=$(date +%s)
+# The files the series adds: a warning in one of them fails at any step.
+ours=$(git -C "$repo" diff --name-only --diff-filter=A pristine series |
+	grep -E '\.[ch]$' |
+	sed 's|^|^|; s|\.|\\.|g' | paste -sd'|')
+
+# W=1 runs scripts/misc-check, which lists every tracked file a .gitignore
+# matches: Debian's top-level .gitignore ignores everything ("/*", its
+# packaging repository tracks only debian/), so in a git repository of
+# linux-source every file is listed. Upstream's .gitignore has no such line.
+warnings() {
+	grep -E ': (warning|error):|WARNING: modpost' "$1" |
+		grep -v ': warning: ignored by one of the .gitignore files$' |
+		sed -E "s|^$base/||; s|^$work/extmod/||; s|^(\.\./)+||; s|:[0-9]+(:[0-9]+)?:|:|" |
+		sort -u
+}
+
+gate() {	# gate STEP NAME LOG: the log's warnings against the earlier ones
+	local new
+	new=$(warnings "$3" | comm -23 - "$seen")
+	warnings "$3" | sort -u -o "$seen" - "$seen"
+	case $2 in
+	prod|test)	# the first step's build is the reference
+		[ "$1" = 1 ] && new= ;;
+	*)		# all of it is ours: no warning at all
+		new=$(warnings "$3") ;;
+	esac
+	if [ -n "$new" ]; then
+		echo "   $2: new warnings:"
+		echo "$new" | sed 's/^/     /'
+		failed=1
+	elif [ -n "$ours" ] && warnings "$3" | grep -qE "$ours"; then
+		echo "   $2: warnings in our files"
+		failed=1
+	fi
+}
+
+configure() {	# configure O FRAGMENT
+	make -s -C "$base" O="$1" tinyconfig >/dev/null &&
+	(cd "$base" && KCONFIG_CONFIG=$1/.config scripts/kconfig/merge_config.sh \
+		-m -O "$1" "$1/.config" "$2" >/dev/null) &&
+	make -s -C "$base" O="$1" olddefconfig >/dev/null
+}
+
+n=0
+for c in $(git -C "$base" rev-list --reverse pristine..series); do
+	n=$((n + 1))
+	t0=$(date +%s)
+	if [ -n "${REGATE:-}" ]; then	# the gate again, on the logs of a run
+		for k in extmod kselftest; do
+			[ -f "$work/logs/$n-$k.log" ] &&
+				gate "$n" "$k" "$work/logs/$n-$k.log"
+		done
+	else
+		git -C "$base" checkout -q -f --detach "$c" || exit 1
+		git -C "$base" clean -q -f -d
+	fi
+	echo "== $n $(git -C "$base" log -1 --format=%s "$c")"
+	for cfg in prod test; do
+		o=$work/$cfg log=$work/logs/$n-$cfg.log
+		mkdir -p "$o"
+		if [ -n "${REGATE:-}" ]; then
+			gate "$n" "$cfg" "$log"
+			continue
+		fi
+		if ! { configure "$o" "$vmdir/$cfg.config" &&
+		       make -C "$base" O="$o" -j"$jobs" W=1 all; } > "$log" 2>&1; then
+			echo "   $cfg: build FAILED, see $log"; tail -n 15 "$log"
+			failed=1
+			continue
+		fi
+		gate "$n" "$cfg" "$log"
+	done
+	if [ -z "${REGATE:-}" ] && [ -f "$base/tools/testing/hv_sock/Kbuild" ]; then
+		log=$work/logs/$n-extmod.log
+		rm -rf "$work/extmod" && mkdir -p "$work/extmod"
+		if ! { (cd "$base" && rsync -rcR tools/testing/hv_sock net/hv_sock \
+			"$work/extmod/") &&
+		       make -C "$base" O="$work/test" -j"$jobs" W=1 \
+			M="$work/extmod/tools/testing/hv_sock" modules; } > "$log" 2>&1; then
+			echo "   extmod: build FAILED, see $log"; tail -n 15 "$log"
+			failed=1
+		else
+			gate "$n" extmod "$log"
+		fi
+	fi
+	if [ -z "${REGATE:-}" ] && [ -d "$base/tools/testing/selftests/hv_sock" ]; then
+		log=$work/logs/$n-kselftest.log
+		rm -rf "$work/kselftest" "$work/hdr"
+		if ! { make -s -C "$base" O="$work/test" INSTALL_HDR_PATH="$work/hdr" \
+			headers_install &&
+		       make -C "$base/tools/testing/selftests" TARGETS=hv_sock \
+			O="$work/kselftest" KHDR_INCLUDES="-isystem $work/hdr/include"; } \
+			> "$log" 2>&1; then
+			echo "   kselftests: build FAILED, see $log"; tail -n 15 "$log"
+			failed=1
+		else
+			gate "$n" kselftests "$log"
+		fi
+	fi
+	echo "   step $n: $(( $(date +%s) - t0 ))s"
+done
+git -C "$base" checkout -q -f --detach series
+echo "== bisect: $n steps in $(( $(date +%s) - start ))s: $([ $failed = 0 ] && echo ok || echo FAILED)"
+exit $failed
