@@ -42,7 +42,7 @@ KUNIT_MODULES	:= hv_ring_iter_test hv_sock_kunit hv_sock_state_kunit vmbus_sim_t
 # rewritten, so make rebuilds only what changed.
 OVERLAY		:= drivers include net Documentation tools
 
-.PHONY: all deps tree test-kernel prod-build modules selftests guest-tools initramfs \
+.PHONY: all deps tree tree-sync test-kernel prod-build modules selftests guest-tools initramfs \
 	vm-run check demo shell htmldocs clean distclean series series-check
 
 # The patch series (make series): Signed-off-by:, author and the M: line of
@@ -73,7 +73,11 @@ $(B)/.stamp-unpacked: | deps
 # The manifest's "local" files (this repository's machinery) stay out of
 # the tree, as out of the series; MAINTAINERS gets our entry as the series
 # adds it, so the tree is exactly what git am of the series gives.
+# One at a time: make check runs steps that each make the tree side by side.
 tree: $(B)/.stamp-unpacked
+	@flock $(B)/.lock-tree $(MAKE) -s --no-print-directory tree-sync
+
+tree-sync:
 	@$(VMDIR)/prepare-tree.sh $(KSRC) $(TOP)/Kconfig.patch $(B)/pristine
 	@$(SERIES_PY) excludes > $(B)/overlay-excludes
 	@rsync -rc --exclude-from=$(B)/overlay-excludes \

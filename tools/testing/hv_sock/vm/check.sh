@@ -12,18 +12,43 @@ mkdir -p "$logs"
 passed=0 failed=0 skipped=0 gates_failed=0
 start=$(date +%s)
 
-step() {
-	local name=$1; shift
-	local t0=$(date +%s)
-	printf '== %-34s ' "$name"
-	if "$@" > "$logs/$name.log" 2>&1; then
-		echo "ok ($(( $(date +%s) - t0 ))s)"
+report() {	# report NAME RC SECONDS
+	printf '== %-34s ' "$1"
+	if [ "$2" -eq 0 ]; then
+		echo "ok (${3}s)"
 		return 0
 	fi
-	echo "FAILED ($(( $(date +%s) - t0 ))s), see build/logs/$name.log"
-	tail -n 25 "$logs/$name.log" | sed 's/^/   | /'
+	echo "FAILED (${3}s), see build/logs/$1.log"
+	tail -n 25 "$logs/$1.log" | sed 's/^/   | /'
 	gates_failed=$((gates_failed + 1))
 	return 1
+}
+
+step() {	# step NAME COMMAND...
+	local name=$1 t0 rc=0
+	shift
+	t0=$(date +%s)
+	"$@" > "$logs/$name.log" 2>&1 || rc=$?
+	report "$name" "$rc" "$(( $(date +%s) - t0 ))"
+}
+
+# Steps that keep one core busy each and build no kernel, side by side;
+# reported in order once all have ended.
+steps_side_by_side() {	# steps_side_by_side NAME COMMAND [NAME COMMAND]...
+	local names=() name rc
+	while [ $# -gt 1 ]; do
+		names+=("$1")
+		(t0=$(date +%s) rc=0
+		 $2 > "$logs/$1.log" 2>&1 || rc=$?
+		 echo "$rc $(( $(date +%s) - t0 ))" > "$logs/$1.status") &
+		shift 2
+	done
+	wait
+	for name in "${names[@]}"; do
+		read -r rc secs < "$logs/$name.status" || rc=1 secs=0
+		rm -f "$logs/$name.status"
+		report "$name" "$rc" "$secs"
+	done
 }
 
 our_c_files() {
@@ -59,16 +84,14 @@ vm_tests() {
 # The fuzzers, with a fixed seed so that a failure replays (make fuzz
 # FUZZ_SECONDS=... SEED=...); make fuzz ends with "N passed, M failed".
 fuzz() {
-	make fuzz FUZZ_SECONDS="${HVT_FUZZ_SECONDS:-120}" SEED="${HVT_FUZZ_SEED:-1}"
+	make fuzz FUZZ_SECONDS="${HVT_FUZZ_SECONDS:-90}" SEED="${HVT_FUZZ_SEED:-1}"
 }
 
 step deps make deps || { echo "0 passed, 1 failed"; exit 1; }
 step build bash -c 'make modules' || { echo "0 passed, 1 failed"; exit 1; }
 step ext-warnings bash -c "! grep -E '(hv_sock|vmbus_sim|hvhost)[^ ]*:[0-9]+:[0-9]+: (warning|error):' '$logs/build.log'"
 step prod-w1-sparse make prod-build
-step checkpatch checkpatch
-step series series
-step htmldocs make htmldocs
+steps_side_by_side checkpatch checkpatch series series htmldocs "make htmldocs"
 step vm-tests vm_tests
 vm_ok=$?
 # A fuzzer that fails is counted with the results below, not as a gate too.
