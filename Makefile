@@ -278,7 +278,7 @@ series: tree $(SERIES_GIT)/.git/hv-sock-pristine
 series-check: series
 	@$(SERIES_PY) check --base $(SERIES_GIT) --out $(SERIES_OUT) --ksrc $(KSRC) \
 		--identity "$(SERIES_IDENTITY)" $(if $(V),-v)
-	$(if $(FULL),@nice -n 19 $(TOP)/tools/testing/hv_sock/series/bisect.sh \
+	$(if $(FULL),@FROM=$(FROM) nice -n 19 $(TOP)/tools/testing/hv_sock/series/bisect.sh \
 		$(SERIES_GIT) $(VMDIR) $(B)/bisect)
 
 clean:

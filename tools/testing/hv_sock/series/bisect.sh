@@ -12,7 +12,9 @@
 # WORK, so each step rebuilds only what its patch changed (REGATE=1 only
 # judges the warnings of the logs a run left); the sources are
 # checked out in WORK/src, a work tree of BASE of its own, so that the fast
-# check can run meanwhile.
+# check can run meanwhile. FROM=N resumes a run after an edit that left
+# patches 1 to N-1 as they were: their logs are judged again, and the
+# build starts at patch N on the objects the run left.
 set -u
 repo=$1 vmdir=$2 work=$3
 base=$work/src
@@ -72,13 +74,16 @@ configure() {	# configure O FRAGMENT
 
 # The first step is the reference only if it builds everything: objects a
 # previous run left would hide the warnings of the files they come from.
-[ -n "${REGATE:-}" ] || rm -rf "$work/prod" "$work/test"
+from=${FROM:-1}
+[ -n "${REGATE:-}" ] || [ "$from" -gt 1 ] || rm -rf "$work/prod" "$work/test"
 
 n=0
 for c in $(git -C "$base" rev-list --reverse pristine..series); do
 	n=$((n + 1))
 	t0=$(date +%s)
-	if [ -n "${REGATE:-}" ]; then	# the gate again, on the logs of a run
+	regate=${REGATE:-}
+	[ "$n" -lt "$from" ] && regate=1
+	if [ -n "$regate" ]; then	# the gate again, on the logs of a run
 		for k in extmod kselftest; do
 			[ -f "$work/logs/$n-$k.log" ] &&
 				gate "$n" "$k" "$work/logs/$n-$k.log"
@@ -91,7 +96,7 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 	for cfg in prod test; do
 		o=$work/$cfg log=$work/logs/$n-$cfg.log
 		mkdir -p "$o"
-		if [ -n "${REGATE:-}" ]; then
+		if [ -n "$regate" ]; then
 			gate "$n" "$cfg" "$log"
 			continue
 		fi
@@ -103,7 +108,7 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 		fi
 		gate "$n" "$cfg" "$log"
 	done
-	if [ -z "${REGATE:-}" ] && [ -f "$base/tools/testing/hv_sock/Kbuild" ]; then
+	if [ -z "$regate" ] && [ -f "$base/tools/testing/hv_sock/Kbuild" ]; then
 		log=$work/logs/$n-extmod.log
 		rm -rf "$work/extmod" && mkdir -p "$work/extmod"
 		if ! { (cd "$base" && rsync -rcR tools/testing/hv_sock net/hv_sock \
@@ -116,7 +121,7 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 			gate "$n" extmod "$log"
 		fi
 	fi
-	if [ -z "${REGATE:-}" ] && [ -d "$base/tools/testing/selftests/hv_sock" ]; then
+	if [ -z "$regate" ] && [ -d "$base/tools/testing/selftests/hv_sock" ]; then
 		log=$work/logs/$n-kselftest.log
 		rm -rf "$work/kselftest" "$work/hdr"
 		if ! { make -s -C "$base" O="$work/test" INSTALL_HDR_PATH="$work/hdr" \
