@@ -57,7 +57,9 @@ struct hvsock_diag_req {
  * @hdiag_local_srv: local service GUID, zero until bound
  * @hdiag_remote_srv: the peer's service GUID, zero until connected
  *
- * 48 bytes without padding.
+ * 48 bytes without padding. The VM GUIDs are left out: a guest socket's
+ * are always the wildcard and the parent. A kernel that lets a socket
+ * name another VM would report them in an attribute of their own.
  */
 struct hvsock_diag_msg {
 	__u8	hdiag_family;
