@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Hyper-V GUIDs as text, for the hvsock tools and tests.
+ * Hyper-V GUIDs as text, and the AF_VSOCK service GUID of a vsock port,
+ * for the hvsock tools and tests.
  *
  * A GUID in struct sockaddr_hv is in the Windows in-memory layout: the
  * first three fields little-endian, the last eight bytes in order. The
  * text form is the canonical 8-4-4-4-12 one, as the kernel's %pUl prints
  * that layout and as Windows shows it.
  *
- * Plain C and the C library only: hvcat includes this on a real Hyper-V
- * guest, where the simulator's headers do not exist; the simulator's
- * host tool and the kselftests include it too.
+ * Plain C, the C library and <linux/hv_sock.h> only: hvcat includes this
+ * on a real Hyper-V guest, where the simulator's headers do not exist; the
+ * simulator's host tool and the kselftests include it too.
  */
 #ifndef HV_GUID_TEXT_H
 #define HV_GUID_TEXT_H
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
+#include <linux/hv_sock.h>
 
 /* Characters of the text form, with the terminating NUL. */
 #define HV_GUID_TEXT_LEN	37
@@ -92,6 +94,22 @@ static inline char *hv_guid_format(const __u8 g[16], char out[HV_GUID_TEXT_LEN])
 		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
 		 g[10], g[11], g[12], g[13], g[14], g[15]);
 	return out;
+}
+
+/*
+ * The service GUID AF_VSOCK uses on Hyper-V for vsock port @port: the
+ * uapi template, PPPPPPPP-facb-11e6-bd58-64006a7986d3, with the port in
+ * its first 4 bytes, little-endian.
+ */
+static inline void hv_guid_from_vsock_port(__u8 g[16], __u32 port)
+{
+	static const __u8 tmpl[16] = HV_GUID_VSOCK_TEMPLATE_INIT;
+
+	memcpy(g, tmpl, sizeof(tmpl));
+	g[0] = port & 0xff;
+	g[1] = (port >> 8) & 0xff;
+	g[2] = (port >> 16) & 0xff;
+	g[3] = port >> 24;
 }
 
 #endif /* HV_GUID_TEXT_H */

@@ -12,7 +12,7 @@
  *
  * SERVICE is a GUID in the 8-4-4-4-12 form (braces allowed) or a decimal
  * number N, meaning the AF_VSOCK template GUID for port N,
- * N-facb-11e6-bd58-64006a7986d3 (hv_guid_set_vsock_port()).
+ * N-facb-11e6-bd58-64006a7986d3 (hv_guid_from_vsock_port()).
  *
  * VM is a GUID or one of the names wildcard (any), parent (host),
  * loopback, children, broadcast, silohost. Connect defaults to parent,
@@ -150,7 +150,7 @@ static int parse_service(const char *s, __u8 g[16], char *why, size_t wlen)
 			snprintf(why, wlen, "vsock port out of range (0 to 4294967295)");
 			return -1;
 		}
-		hv_guid_set_vsock_port(g, port);
+		hv_guid_from_vsock_port(g, port);
 		return 0;
 	}
 	return hv_guid_parse(s, g, why, wlen);

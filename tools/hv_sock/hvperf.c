@@ -80,6 +80,7 @@
 #include <linux/hv_sock.h>
 #include <linux/vm_sockets.h>
 
+#include "hv_guid_text.h"
 #include "hvperf.h"
 
 /* AF_HYPERV is the kernel's 46; a C library may not define it yet. */
@@ -484,7 +485,7 @@ static int server_listen(struct server *s, enum fam_id fam, bool idle,
 		s->addr.vm.svm_cid = VMADDR_CID_HOST;
 		s->addr.vm.svm_port = (idle ? 0x48520000U : 0x48500000U) | tag;
 		s->addr_len = sizeof(s->addr.vm);
-		hv_guid_set_vsock_port(svc, s->addr.vm.svm_port);
+		hv_guid_from_vsock_port(svc, s->addr.vm.svm_port);
 		lfd = hvperf_host_listen(svc, what);
 		break;
 	}

@@ -73,23 +73,13 @@ struct sockaddr_hv {
 /*
  * Services that AF_VSOCK uses on Hyper-V follow the template
  * PPPPPPPP-facb-11e6-bd58-64006a7986d3, with the vsock port P in the first
- * field: hv_guid_set_vsock_port() builds one.
+ * field: copy the template and store the port in its first 4 bytes,
+ * little-endian (guid[0] = P & 0xff, ..., guid[3] = P >> 24).
  */
 /* The template, port 0: 00000000-facb-11e6-bd58-64006a7986d3 */
 #define HV_GUID_VSOCK_TEMPLATE_INIT					\
 	{ 0x00, 0x00, 0x00, 0x00, 0xcb, 0xfa, 0xe6, 0x11,		\
 	  0xbd, 0x58, 0x64, 0x00, 0x6a, 0x79, 0x86, 0xd3 }
-
-static __inline__ void hv_guid_set_vsock_port(__u8 guid[16], __u32 port)
-{
-	static const __u8 template_guid[16] = HV_GUID_VSOCK_TEMPLATE_INIT;
-	unsigned int i;
-
-	for (i = 0; i < 16; i++)
-		guid[i] = template_guid[i];
-	for (i = 0; i < 4; i++)
-		guid[i] = (port >> (8 * i)) & 0xff;
-}
 
 /*
  * SOL_HYPERV options, named and numbered after the Windows host's.

@@ -12,7 +12,7 @@
  *   hvhost [options] vsock-connect PORT [MODE]   (to the host, CID 2)
  *
  * SERVICE is a GUID (8-4-4-4-12) or a decimal vsock port N, meaning
- * N-facb-11e6-bd58-64006a7986d3 (hv_guid_set_vsock_port()).
+ * N-facb-11e6-bd58-64006a7986d3 (hv_guid_from_vsock_port()).
  *
  * MODE is one of
  *   pipe        stdin to the peer, the peer to stdout; EOF on stdin sends
@@ -128,12 +128,6 @@ static unsigned char rng_byte(__u64 *s)
 
 /* ---------------------------------------------------------------- GUIDs */
 
-/* 00000000-facb-11e6-bd58-64006a7986d3, in the Windows layout */
-static const __u8 vsock_template[16] = {
-	0x00, 0x00, 0x00, 0x00, 0xcb, 0xfa, 0xe6, 0x11,
-	0xbd, 0x58, 0x64, 0x00, 0x6a, 0x79, 0x86, 0xd3,
-};
-
 /* "N" or a GUID text (hv_guid_parse()) into the Windows in-memory layout. */
 static int parse_service(const char *s, __u8 g[16])
 {
@@ -144,11 +138,7 @@ static int parse_service(const char *s, __u8 g[16])
 
 		if (port > 0xffffffffUL)
 			return -1;
-		memcpy(g, vsock_template, 16);
-		g[0] = port;
-		g[1] = port >> 8;
-		g[2] = port >> 16;
-		g[3] = port >> 24;
+		hv_guid_from_vsock_port(g, port);
 		return 0;
 	}
 	return hv_guid_parse(s, g, why, sizeof(why));

@@ -14,6 +14,7 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/net.h>
+#include <linux/unaligned.h>
 #include <linux/uio.h>
 #include <net/af_hvsock.h>
 #include <net/tcp_states.h>
@@ -32,20 +33,29 @@ KUNIT_DEFINE_ACTION_WRAPPER(st_host_close, hvsim_host_close,
 KUNIT_DEFINE_ACTION_WRAPPER(st_host_unlisten, hvsim_host_unlisten,
 			    struct hvsim_listener *);
 
+/* The AF_VSOCK template GUID of @port: the port in the first 4 bytes, LE. */
+static void st_vsock_guid(u8 guid[16], u32 port)
+{
+	static const u8 tmpl[16] = HV_GUID_VSOCK_TEMPLATE_INIT;
+
+	memcpy(guid, tmpl, sizeof(tmpl));
+	put_unaligned_le32(port, guid);
+}
+
 static void st_addr(struct sockaddr_hv *addr, const u8 *vm, u32 port)
 {
 	memset(addr, 0, sizeof(*addr));
 	addr->shv_family = AF_HYPERV;
 	if (vm)
 		memcpy(addr->shv_vm_id, vm, sizeof(addr->shv_vm_id));
-	hv_guid_set_vsock_port(addr->shv_service_id, ST_PORT_BASE + port);
+	st_vsock_guid(addr->shv_service_id, ST_PORT_BASE + port);
 }
 
 static void st_guid(guid_t *g, u32 port)
 {
 	u8 b[16];
 
-	hv_guid_set_vsock_port(b, ST_PORT_BASE + port);
+	st_vsock_guid(b, ST_PORT_BASE + port);
 	import_guid(g, b);
 }
 

@@ -6,7 +6,8 @@
 # <sys/socket.h> before them, with the layout Windows' SOCKADDR_HV has and
 # the sock_diag structures' sizes and offsets without padding. AF_HYPERV is
 # the C library's to define, as AF_VSOCK and AF_MCTP are: the headers must
-# not define it.
+# not define it. uapi headers give constants and layouts, not code: no
+# static or inline functions (nor static data).
 set -e
 ksrc=$1 hdr=$2
 
@@ -16,6 +17,11 @@ for h in "$hdr/linux/hv_sock.h" "$hdr/linux/hv_sock_diag.h"; do
 	perl "$ksrc/usr/include/headers_check.pl" "$hdr" x86 "$h"
 	if grep -nE '^#[[:space:]]*define[[:space:]]+[AP]F_' "$h"; then
 		echo "uapi: $h defines an address family: the C library's to define" >&2
+		exit 1
+	fi
+	# Outside comments: a line whose text before any '*' or '/' has one.
+	if grep -nE '^[^*/]*\<(static|inline|__inline__|__inline)\>' "$h"; then
+		echo "uapi: $h has a static or inline definition: code is not uapi" >&2
 		exit 1
 	fi
 done
@@ -40,12 +46,15 @@ int main(void)
 	struct sockaddr_hv a = {
 		.shv_family = AF_HYPERV,
 		.shv_vm_id = HV_GUID_PARENT_INIT,
+		.shv_service_id = HV_GUID_VSOCK_TEMPLATE_INIT,
 	};
 
-	hv_guid_set_vsock_port(a.shv_service_id, 5000);
+	/* vsock port 5000: the first 4 bytes, little-endian */
+	a.shv_service_id[0] = 0x88;
+	a.shv_service_id[1] = 0x13;
 
 	return socket(AF_HYPERV, SOCK_STREAM, HV_PROTOCOL_RAW) < 0 ||
-	       a.shv_vm_id[0] != 0xda;
+	       a.shv_vm_id[0] != 0xda || a.shv_service_id[4] != 0xcb;
 }
 C
 

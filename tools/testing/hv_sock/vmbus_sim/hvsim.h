@@ -37,7 +37,8 @@
  *
  * GUIDs are __u8[16] in the Windows in-memory layout (first three fields
  * little-endian), exactly as struct sockaddr_hv in <linux/hv_sock.h>, so
- * the HV_GUID_*_INIT initializers and hv_guid_set_vsock_port() apply.
+ * its HV_GUID_*_INIT initializers and the helpers of
+ * tools/hv_sock/hv_guid_text.h apply.
  *
  * All ioctls return 0 or a positive count on success and -1 with errno set
  * on failure (in the kernel API, hvsim_host.h, a negative errno).

@@ -76,7 +76,7 @@ FIXTURE_SETUP(answer)
 	ASSERT_FALSE(hvs_module_loaded("af_hvsock"));
 	ASSERT_EQ(0, load(variant->first));
 	ASSERT_EQ(0, load(variant->second));
-	hv_guid_set_vsock_port(vsvc, PORT_VSOCK_SVC);
+	hv_guid_from_vsock_port(vsvc, PORT_VSOCK_SVC);
 	hvs_random_guid(self->svc);
 	self->lv = hvs_host_listen(vsvc, 0, 0);
 	ASSERT_LE(0, self->lv);
@@ -128,7 +128,7 @@ TEST_F(answer, same_local_endpoint)
 	ASSERT_EQ(0, bind(self->v, (struct sockaddr *)&vl, sizeof(vl)));
 	self->s = hvs_socket(SOCK_NONBLOCK);
 	ASSERT_LE(0, self->s);
-	hv_guid_set_vsock_port(local, PORT_LOCAL);
+	hv_guid_from_vsock_port(local, PORT_LOCAL);
 	ASSERT_EQ(0, hvs_bind(self->s, local));
 	ASSERT_EQ(-1, connect(self->v, (struct sockaddr *)&vr, sizeof(vr)));
 	ASSERT_EQ(EINPROGRESS, errno);

@@ -482,18 +482,13 @@ static int bind_as(enum who who, const __u8 *svc)
 	return op_as(who, OP_BIND, svc, NULL);
 }
 
-static void vsock_guid(__u8 g[16], __u32 port)
-{
-	hv_guid_set_vsock_port(g, port);
-}
-
 /* An AF_VSOCK-template GUID of a port below 1024. */
 static bool guid_reserved(const __u8 g[16])
 {
 	__u8 t[16];
 	__u32 port = g[0] | g[1] << 8 | g[2] << 16 | (__u32)g[3] << 24;
 
-	vsock_guid(t, port);
+	hv_guid_from_vsock_port(t, port);
 	return !memcmp(t, g, 16) && port < 1024;
 }
 
@@ -507,7 +502,7 @@ TEST(reserved_service_bind_unprivileged)
 
 	hvs_load_modules();
 	for (i = 0; i < ARRAY_SIZE(reserved_ports); i++) {
-		vsock_guid(g, reserved_ports[i]);
+		hv_guid_from_vsock_port(g, reserved_ports[i]);
 		ret = bind_as(AS_NOBODY, g);
 		ASSERT_NE(-ECHILD, ret) TH_LOG("could not become uid 65534");
 		EXPECT_EQ(-EACCES, ret)
@@ -523,7 +518,7 @@ TEST(reserved_service_bind_needs_capability)
 	int ret;
 
 	hvs_load_modules();
-	vsock_guid(g, 22);
+	hv_guid_from_vsock_port(g, 22);
 	ret = bind_as(AS_ROOT_NO_BIND_CAP, g);
 	ASSERT_NE(-ECHILD, ret);
 	EXPECT_EQ(-EACCES, ret) TH_LOG("root without CAP_NET_BIND_SERVICE: %s",
@@ -533,9 +528,9 @@ TEST(reserved_service_bind_needs_capability)
 	EXPECT_EQ(0, ret) TH_LOG("uid 65534 with CAP_NET_BIND_SERVICE: %s",
 				 strerror(-ret));
 	EXPECT_EQ(0, bind_as(AS_ROOT, g));
-	vsock_guid(g, 1023);
+	hv_guid_from_vsock_port(g, 1023);
 	EXPECT_EQ(0, bind_as(AS_ROOT, g));
-	vsock_guid(g, 0);
+	hv_guid_from_vsock_port(g, 0);
 	EXPECT_EQ(0, bind_as(AS_ROOT, g));
 }
 
@@ -550,16 +545,16 @@ TEST(unreserved_service_bind_unprivileged)
 
 	hvs_load_modules();
 	for (i = 0; i < ARRAY_SIZE(ports); i++) {
-		vsock_guid(g, ports[i]);
+		hv_guid_from_vsock_port(g, ports[i]);
 		ret = bind_as(AS_NOBODY, g);
 		EXPECT_EQ(0, ret) TH_LOG("vsock port %u: %s", ports[i],
 					 strerror(-ret));
 	}
 	/* Not the template: one byte of its tail differs. */
-	vsock_guid(g, 22);
+	hv_guid_from_vsock_port(g, 22);
 	g[15] ^= 1;
 	EXPECT_EQ(0, bind_as(AS_NOBODY, g));
-	vsock_guid(g, 22);
+	hv_guid_from_vsock_port(g, 22);
 	g[4] ^= 0x80;
 	EXPECT_EQ(0, bind_as(AS_NOBODY, g));
 	hvs_random_guid(g);
@@ -579,9 +574,9 @@ TEST(autobind_never_reserved)
 	int i, l, h, ret;
 
 	/* The oracle itself. */
-	vsock_guid(got, 1023);
+	hv_guid_from_vsock_port(got, 1023);
 	ASSERT_TRUE(guid_reserved(got));
-	vsock_guid(got, 1024);
+	hv_guid_from_vsock_port(got, 1024);
 	ASSERT_FALSE(guid_reserved(got));
 	got[0] = 22;
 	got[1] = 0;
@@ -612,7 +607,7 @@ TEST(autobind_never_reserved)
 	}
 	/* Connecting to a reserved host service needs nothing. */
 	close(l);
-	vsock_guid(svc, 22);
+	hv_guid_from_vsock_port(svc, 22);
 	l = hvs_host_listen(svc, 0, 0);
 	ASSERT_LE(0, l);
 	EXPECT_EQ(0, op_as(AS_NOBODY, OP_CONNECT, svc, got));
