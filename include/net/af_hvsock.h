@@ -249,7 +249,6 @@ hvsock_live_chan(const struct hvsock_sock *hs)
 }
 
 /* socket.c */
-extern struct proto hvsock_proto;
 extern struct workqueue_struct *hvsock_wq;
 int hvsock_addr_validate(const struct sockaddr_hv *addr, int addr_len);
 bool hvsock_srv_is_vsock(const guid_t *srv);

@@ -41,6 +41,7 @@
 #include <kunit/visibility.h>
 
 struct workqueue_struct *hvsock_wq;
+static struct proto hvsock_proto;
 
 /*
  * Connected states: the channel is (or was, until a rescind) open and the
@@ -1469,7 +1470,7 @@ static const struct proto_ops hvsock_stream_ops = {
 	.set_rcvlowat	= hvsock_set_rcvlowat,
 };
 
-struct proto hvsock_proto = {
+static struct proto hvsock_proto = {
 	.name		= "HYPERV",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct hvsock_sock),
