@@ -261,7 +261,8 @@ bench: $(KBENCH)/.config
 
 # ---------------------------------------------------------------- series
 
-# make series: build/series/, the cover letter and the patches for netdev
+# make series: build/series/, the three series for netdev, each with its cover
+# letter
 # (tools/testing/hv_sock/series/manifest says which file goes where).
 # make series-check: git am onto the pristine tree gives exactly the tree
 # make check builds, checkpatch --strict and get_maintainer.pl on every

@@ -47,16 +47,26 @@ def git(repo, *args, inp=None, env=None, binary=False):
 
 
 class Patch:
-    def __init__(self, slug):
+    def __init__(self, slug, series):
         self.slug = slug
+        self.series = series
         self.subject = None
         self.claims = []        # (pattern, optional)
         self.deltas = []
         self.expect = []
 
 
-def parse_manifest(path):
-    patches, local, cur = [], [], None
+class Series:
+    """Patches posted together, under one cover letter."""
+
+    def __init__(self, slug):
+        self.slug = slug
+        self.subject = None
+        self.cover = None
+
+
+def parse_manifest(path, with_series=False):
+    patches, local, cur, series = [], [], None, []
     for n, raw in enumerate(open(path), 1):
         line = raw.rstrip('\n')
         if not line.strip() or line.lstrip().startswith('#'):
@@ -65,8 +75,13 @@ def parse_manifest(path):
                                              else ' ')
         val = val.strip()
         if not line[0].isspace():
-            if key == 'patch':
-                cur = Patch(val)
+            if key == 'series':
+                cur = Series(val)
+                series.append(cur)
+            elif key == 'patch':
+                if not series:
+                    die('%s:%d: a patch before the first series' % (path, n))
+                cur = Patch(val, series[-1])
                 patches.append(cur)
             elif key == 'local':
                 local.append(val)
@@ -77,6 +92,10 @@ def parse_manifest(path):
             die('%s:%d: "%s" outside a patch' % (path, n, key))
         if key == 'subject':
             cur.subject = val
+        elif key == 'cover' and isinstance(cur, Series):
+            cur.cover = val
+        elif isinstance(cur, Series):
+            die('%s:%d: "%s" in a series block' % (path, n, key))
         elif key in ('file', 'file?'):
             cur.claims.append((val, key == 'file?'))
         elif key == 'delta':
@@ -90,7 +109,12 @@ def parse_manifest(path):
             die('patch %s has no subject' % p.slug)
         if not os.path.exists(os.path.join(HERE, 'msg', p.slug)):
             die('patch %s has no msg/%s' % (p.slug, p.slug))
-    return patches, local
+    for x in series:
+        if not x.subject or not x.cover or \
+                not os.path.exists(os.path.join(HERE, x.cover)):
+            die('series %s needs a subject and an existing cover file'
+                % x.slug)
+    return (patches, local, series) if with_series else (patches, local)
 
 
 def matches(pattern, path):
@@ -106,8 +130,8 @@ class Project:
 
     def __init__(self, top, base):
         self.top, self.base = top, base
-        self.patches, self.local = parse_manifest(os.path.join(HERE,
-                                                               'manifest'))
+        self.patches, self.local, self.series = parse_manifest(
+            os.path.join(HERE, 'manifest'), with_series=True)
         kpatch = os.path.join(top, 'Kconfig.patch')
         kfiles = re.findall(r'^\+\+\+ [^/\s]*/(\S+)', open(kpatch).read(),
                             re.M)
@@ -349,10 +373,10 @@ def read_figures():
     return {k: '\n'.join(v).strip('\n') for k, v in blocks.items()}
 
 
-def cover_letter(figs, numbers):
+def cover_letter(figs, numbers, cover):
     """The text: @name@ is the [name] block of figures, @patch:SLUG@ the
-    number of patch SLUG in the series."""
-    text = open(os.path.join(HERE, 'cover-letter.txt')).read()
+    number of patch SLUG in its series."""
+    text = open(os.path.join(HERE, cover)).read()
     text = '\n'.join(ln for ln in text.splitlines()
                      if not ln.startswith('#')).strip('\n') + '\n'
 
@@ -419,31 +443,49 @@ def generate(args):
 
     out = args.out
     os.makedirs(out, exist_ok=True)
-    for f in os.listdir(out):
-        if f.endswith('.patch'):
-            os.unlink(os.path.join(out, f))
+    for d, _, files in os.walk(out):
+        for f in files:
+            if f.endswith('.patch'):
+                os.unlink(os.path.join(d, f))
     env = {'GIT_COMMITTER_NAME': name, 'GIT_COMMITTER_EMAIL': email,
            'GIT_AUTHOR_NAME': name, 'GIT_AUTHOR_EMAIL': email,
            'GIT_COMMITTER_DATE': '%d +0000' % date,
            'GIT_AUTHOR_DATE': '%d +0000' % date}
-    git(args.base, '-c', 'core.abbrev=12', '-c', 'diff.renames=false',
-        'format-patch', '-q', '--cover-letter', '--no-signature',
-        '--subject-prefix=' + args.prefix, '-o', out, 'pristine..series',
-        env=env)
+    commits = git(args.base, 'rev-list', '--reverse',
+                  'pristine..series').split()
     figs = read_figures()
-    cover = os.path.join(out, '0000-cover-letter.patch')
-    text = open(cover).read()
-    numbers = {proj.patches[k].slug: n for n, k in enumerate(kept, 1)}
-    blurb = cover_letter(figs, numbers)
-    text = text.replace('*** SUBJECT HERE ***', figs['subject'])
-    text = text.replace('*** BLURB HERE ***', blurb.rstrip('\n'))
-    open(cover, 'w').write(text)
+    # Each series: its patches, numbered from 1, under its cover letter.
+    numbers, groups = {}, []
+    for x in proj.series:
+        ks = [n for n, k in enumerate(kept) if proj.patches[k].series is x]
+        if not ks:
+            continue
+        if ks != list(range(ks[0], ks[-1] + 1)):
+            die('series %s: its patches are not consecutive' % x.slug)
+        for i, n in enumerate(ks, 1):
+            numbers[proj.patches[kept[n]].slug] = i
+        groups.append((x, ks))
     sizes = []
-    for f in sorted(os.listdir(out)):
-        if f.endswith('.patch'):
-            data = open(os.path.join(out, f), 'rb').read()
-            sizes.append('%-72s %6d lines %8d bytes' %
-                         (f, data.count(b'\n'), len(data)))
+    for g, (x, ks) in enumerate(groups, 1):
+        sub = os.path.join(out, '%d-%s' % (g, x.slug))
+        os.makedirs(sub, exist_ok=True)
+        start = 'pristine' if ks[0] == 0 else commits[ks[0] - 1]
+        git(args.base, '-c', 'core.abbrev=12', '-c', 'diff.renames=false',
+            'format-patch', '-q', '--cover-letter', '--no-signature',
+            '--subject-prefix=' + args.prefix, '-o', sub,
+            '%s..%s' % (start, commits[ks[-1]]), env=env)
+        cover = os.path.join(sub, '0000-cover-letter.patch')
+        text = open(cover).read()
+        blurb = cover_letter(figs, numbers, x.cover)
+        text = text.replace('*** SUBJECT HERE ***', x.subject)
+        text = text.replace('*** BLURB HERE ***', blurb.rstrip('\n'))
+        open(cover, 'w').write(text)
+        for f in sorted(os.listdir(sub)):
+            if f.endswith('.patch'):
+                data = open(os.path.join(sub, f), 'rb').read()
+                sizes.append('%-72s %6d lines %8d bytes' %
+                             (os.path.join(os.path.basename(sub), f)[:72],
+                              data.count(b'\n'), len(data)))
     open(os.path.join(out, 'sizes.txt'), 'w').write('\n'.join(sizes) + '\n')
     print('\n'.join(sizes))
     skipped = [p.slug for k, p in enumerate(proj.patches)
@@ -459,7 +501,8 @@ def check(args):
     proj = Project(args.top, args.base)
     name, email = ident(args.identity)
     base, ksrc, out = args.base, args.ksrc, args.out
-    patches = sorted(os.path.join(out, f) for f in os.listdir(out)
+    patches = sorted(os.path.join(d, f) for d, _, files in os.walk(out)
+                     for f in files
                      if f.endswith('.patch') and not f.startswith('0000'))
     errors = []
     t0 = time.time()
