@@ -109,6 +109,14 @@ def parse_manifest(path, with_series=False):
             die('patch %s has no subject' % p.slug)
         if not os.path.exists(os.path.join(HERE, 'msg', p.slug)):
             die('patch %s has no msg/%s' % (p.slug, p.slug))
+        # git log --oneline and mail clients: 75 columns, as checkpatch
+        # asks of the body (which it does not check in every case).
+        long = [ln for ln in [p.subject] +
+                open(os.path.join(HERE, 'msg', p.slug)).read().splitlines()
+                if len(ln.expandtabs()) > 75]
+        if long:
+            die('patch %s: over 75 columns:\n  %s' % (p.slug,
+                                                     '\n  '.join(long)))
     for x in series:
         if not x.subject or not x.cover or \
                 not os.path.exists(os.path.join(HERE, x.cover)):
@@ -236,13 +244,22 @@ class Project:
                 os.makedirs(os.path.dirname(os.path.join(tmp, f)),
                             exist_ok=True)
                 open(os.path.join(tmp, f), 'wb').write(cur[f])
-            r = subprocess.run(['patch', '-R', '-p1', '-s', '--fuzz=0',
+            # A hunk with no context could reverse at another copy of its
+            # lines: every hunk needs context, which must match exactly
+            # (--fuzz=0). -f: never ask on a terminal.
+            for hunk in re.split(r'^@@.*\n', text, flags=re.M)[1:]:
+                if not re.search(r'^ ', hunk, re.M):
+                    die('delta/%s: a hunk without context; make it with '
+                        'diff -U3' % name)
+            r = subprocess.run(['patch', '-R', '-p1', '-f', '--fuzz=0',
                                 '--no-backup-if-mismatch', '-r', '-',
-                                '-i', path], cwd=tmp, capture_output=True)
+                                '-i', path], cwd=tmp, capture_output=True,
+                               stdin=subprocess.DEVNULL)
+            report = r.stdout.decode() + r.stderr.decode()
             if r.returncode:
-                die('delta/%s no longer reverses on the files as they are: '
-                    'refresh it (diff -U0 before/after)\n%s%s' %
-                    (name, r.stdout.decode(), r.stderr.decode()))
+                die('delta/%s no longer reverses exactly on the files as '
+                    'they are: refresh it (diff -U3 before/after)\n%s' %
+                    (name, report))
             for f in dfiles:
                 cur[f] = open(os.path.join(tmp, f), 'rb').read()
         return cur
