@@ -26,6 +26,8 @@ LOCK		:= flock $(B)/.lock
 # Held while the staged modules change and while an initramfs is packed
 # from them, so parallel vm-runs never pack a half-installed stage.
 STAGE_LOCK	:= flock $(B)/.lock-stage
+# generate and check both move the series repository's branches and work tree
+SERIES_LOCK	:= flock $(B)/.lock-series
 HDR		:= $(B)/hdr
 STAGE		:= $(B)/stage
 # The external module build works on a copy of the sources it needs, so its
@@ -82,6 +84,13 @@ tree-sync:
 	@$(SERIES_PY) excludes > $(B)/overlay-excludes
 	@rsync -rc --exclude-from=$(B)/overlay-excludes \
 		$(wildcard $(addprefix $(SRC)/,$(OVERLAY))) $(KSRC)/
+	@# A file overlaid before and gone from this repository since (removed
+	@# or renamed) leaves the tree too, or make check would still build it.
+	@cd $(SRC) && find $(OVERLAY) -type f 2>/dev/null | sed 's|^|/|' | \
+		grep -v -F -f $(B)/overlay-excludes | sort > $(B)/overlay-files.new
+	@[ ! -f $(B)/overlay-files ] || comm -23 $(B)/overlay-files \
+		$(B)/overlay-files.new | sed 's|^/||' | (cd $(KSRC) && xargs -r rm -fv)
+	@mv $(B)/overlay-files.new $(B)/overlay-files
 	@[ -s $(B)/MAINTAINERS.pristine ] || \
 		tar -xOf $(TARBALL) linux-source-$(KVER)/MAINTAINERS > $(B)/MAINTAINERS.pristine
 	@$(SERIES_PY) maintainers $(B)/MAINTAINERS.tree --top $(SRC) \
@@ -273,11 +282,11 @@ $(SERIES_GIT)/.git/hv-sock-pristine: | deps
 
 series: tree $(SERIES_GIT)/.git/hv-sock-pristine
 	@echo "== series: $(SERIES_OUT)"
-	@$(SERIES_PY) generate --base $(SERIES_GIT) --out $(SERIES_OUT) \
+	@$(SERIES_LOCK) $(SERIES_PY) generate --base $(SERIES_GIT) --out $(SERIES_OUT) \
 		--identity "$(SERIES_IDENTITY)" --date "$(SERIES_DATE)"
 
 series-check: series
-	@$(SERIES_PY) check --base $(SERIES_GIT) --out $(SERIES_OUT) --ksrc $(KSRC) \
+	@$(SERIES_LOCK) $(SERIES_PY) check --base $(SERIES_GIT) --out $(SERIES_OUT) --ksrc $(KSRC) \
 		--identity "$(SERIES_IDENTITY)" $(if $(V),-v)
 	$(if $(FULL),@FROM=$(FROM) nice -n 19 $(TOP)/tools/testing/hv_sock/series/bisect.sh \
 		$(SERIES_GIT) $(VMDIR) $(B)/bisect)

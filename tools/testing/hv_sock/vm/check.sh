@@ -32,18 +32,42 @@ step() {	# step NAME COMMAND...
 	report "$name" "$rc" "$(( $(date +%s) - t0 ))"
 }
 
+kill_tree() {	# kill_tree PID: the process and all its descendants
+	local child
+	for child in $(pgrep -P "$1"); do
+		kill_tree "$child"
+	done
+	kill "$1" 2>/dev/null
+}
+
+stop_side_by_side() {
+	local pid
+	for pid in "${side_pids[@]}"; do
+		kill_tree "$pid"
+	done
+	exit 130
+}
+
 # Steps that keep one core busy each and build no kernel, side by side;
 # reported in order once all have ended.
 steps_side_by_side() {	# steps_side_by_side NAME COMMAND [NAME COMMAND]...
 	local names=() name rc
+	side_pids=()
+	[ $(($# % 2)) = 0 ] || { echo "steps_side_by_side: odd arguments"; exit 1; }
 	while [ $# -gt 1 ]; do
 		names+=("$1")
+		rm -f "$logs/$1.status"
 		(t0=$(date +%s) rc=0
 		 $2 > "$logs/$1.log" 2>&1 || rc=$?
 		 echo "$rc $(( $(date +%s) - t0 ))" > "$logs/$1.status") &
+		side_pids+=($!)
 		shift 2
 	done
+	# An interrupted check leaves no step running behind it (they ignore
+	# SIGINT, as background commands of a script do).
+	trap stop_side_by_side INT TERM
 	wait
+	trap - INT TERM
 	for name in "${names[@]}"; do
 		read -r rc secs < "$logs/$name.status" || rc=1 secs=0
 		rm -f "$logs/$name.status"
@@ -58,13 +82,15 @@ our_c_files() {
 		done
 }
 
+# checkpatch's own exit status says whether it found anything; its whole
+# report goes to the log.
 checkpatch() {
-	local ksrc=$top/build/linux-source-6.12
-	# shellcheck disable=SC2046
+	local ksrc=$top/build/linux-source-6.12 files
+	files=$(our_c_files | sed "s|^|$top/|")
+	[ -n "$files" ] || { echo "no C files to check"; return 1; }
+	# shellcheck disable=SC2086
 	(cd "$ksrc" && perl scripts/checkpatch.pl --strict --terse --no-summary \
-		--show-types -f $(cd "$top" && our_c_files | sed "s|^|$top/|")) |
-		tee /dev/stderr | grep -qE 'ERROR|WARNING|CHECK' && return 1
-	return 0
+		--show-types -f $files)
 }
 
 # The patch series for netdev (make series): git am onto the pristine tree
