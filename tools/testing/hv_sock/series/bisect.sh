@@ -45,8 +45,18 @@ warnings() {
 		sort -u
 }
 
+# What a failed build leaves in its log, for a log judged again (FROM=N).
+build_failed() {
+	grep -qE '\*\*\* .*Error [0-9]|undefined reference|ERROR: modpost' "$1"
+}
+
 gate() {	# gate STEP NAME LOG: the log's warnings against the earlier ones
 	local new
+	if [ ! -s "$3" ] || build_failed "$3"; then
+		echo "   $2: no log, or a failed build, at step $1: $3"
+		failed=1
+		return
+	fi
 	new=$(warnings "$3" | comm -23 - "$seen")
 	warnings "$3" | sort -u -o "$seen" - "$seen"
 	case $2 in
@@ -69,7 +79,23 @@ configure() {	# configure O FRAGMENT
 	make -s -C "$base" O="$1" tinyconfig >/dev/null &&
 	(cd "$base" && KCONFIG_CONFIG=$1/.config scripts/kconfig/merge_config.sh \
 		-m -O "$1" "$1/.config" "$2" >/dev/null) &&
-	make -s -C "$base" O="$1" olddefconfig >/dev/null
+	make -s -C "$base" O="$1" olddefconfig >/dev/null &&
+	config_kept "$1/.config" "$2"
+}
+
+# Every option of the fragment that this step's tree defines is set as the
+# fragment asks: a patch that makes one unselectable (a dependency on a
+# symbol defined later) would otherwise build none of its code and pass.
+config_kept() {	# config_kept CONFIG FRAGMENT
+	local defined lost
+	defined=$(cd "$base" && find . -name 'Kconfig*' -not -path './.git/*' \
+		-exec sed -nE 's/^[[:space:]]*(menu)?config[[:space:]]+([A-Za-z0-9_]+).*/CONFIG_\2/p' {} + |
+		sort -u)
+	lost=$(grep -E '^CONFIG_[A-Za-z0-9_]+=[ym]$' "$2" | cut -d= -f1 | sort -u |
+		comm -12 - <(echo "$defined") | while read -r o; do
+			grep -qE "^$o=[ym]$" "$1" || echo "$o"
+		done)
+	[ -z "$lost" ] || { echo "options of $2 not set: $lost"; return 1; }
 }
 
 # The first step is the reference only if it builds everything: objects a
@@ -83,6 +109,13 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 	t0=$(date +%s)
 	regate=${REGATE:-}
 	[ "$n" -lt "$from" ] && regate=1
+	tree=$(git -C "$base" rev-parse "$c^{tree}")
+	if [ -n "$regate" ] && [ -f "$work/logs/$n.tree" ] &&
+	   [ "$(cat "$work/logs/$n.tree")" != "$tree" ]; then
+		echo "   step $n changed since its logs were made: resume from it"
+		failed=1
+	fi
+	[ -n "$regate" ] || echo "$tree" > "$work/logs/$n.tree"
 	if [ -n "$regate" ]; then	# the gate again, on the logs of a run
 		for k in extmod kselftest; do
 			[ -f "$work/logs/$n-$k.log" ] &&
