@@ -126,11 +126,28 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 		git -C "$base" clean -q -f -d
 	fi
 	echo "== $n $(git -C "$base" log -1 --format=%s "$c")"
+	# What the patch changes says what must build again: the kernel reads
+	# nothing under tools/ or Documentation/, nor MAINTAINERS, and the
+	# simulated host's modules are rebuilt when their sources or the
+	# kernel change. The first step built always builds everything.
+	changed=$(git -C "$base" diff --name-only "$c~1" "$c")
+	kernel=1 extmod=1
+	if [ "$n" -gt "$from" ] && [ -z "$regate" ]; then
+		grep -qvE '^(tools/|Documentation/|MAINTAINERS$)' <<< "$changed" ||
+			kernel=
+		[ -n "$kernel" ] || grep -qE '^tools/testing/hv_sock/' <<< "$changed" ||
+			extmod=
+	fi
 	for cfg in prod test; do
 		o=$work/$cfg log=$work/logs/$n-$cfg.log
 		mkdir -p "$o"
 		if [ -n "$regate" ]; then
 			gate "$n" "$cfg" "$log"
+			continue
+		fi
+		if [ -z "$kernel" ]; then	# the previous step's build stands
+			cp "$work/logs/$((n - 1))-$cfg.log" "$log"
+			echo "   $cfg: no file the kernel reads changed"
 			continue
 		fi
 		if ! { configure "$o" "$vmdir/$cfg.config" &&
@@ -144,7 +161,10 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 	if [ -z "$regate" ] && [ -f "$base/tools/testing/hv_sock/Kbuild" ]; then
 		log=$work/logs/$n-extmod.log
 		rm -rf "$work/extmod" && mkdir -p "$work/extmod"
-		if ! { (cd "$base" && rsync -rcR tools/testing/hv_sock net/hv_sock \
+		if [ -z "$extmod" ] && [ -f "$work/logs/$((n - 1))-extmod.log" ]; then
+			cp "$work/logs/$((n - 1))-extmod.log" "$log"
+			echo "   extmod: none of its sources changed"
+		elif ! { (cd "$base" && rsync -rcR tools/testing/hv_sock net/hv_sock \
 			"$work/extmod/") &&
 		       make -C "$base" O="$work/test" -j"$jobs" W=1 \
 			M="$work/extmod/tools/testing/hv_sock" modules; } > "$log" 2>&1; then
