@@ -109,14 +109,6 @@ def parse_manifest(path, with_series=False):
             die('patch %s has no subject' % p.slug)
         if not os.path.exists(os.path.join(HERE, 'msg', p.slug)):
             die('patch %s has no msg/%s' % (p.slug, p.slug))
-        # git log --oneline and mail clients: 75 columns, as checkpatch
-        # asks of the body (which it does not check in every case).
-        long = [ln for ln in [p.subject] +
-                open(os.path.join(HERE, 'msg', p.slug)).read().splitlines()
-                if len(ln.expandtabs()) > 75]
-        if long:
-            die('patch %s: over 75 columns:\n  %s' % (p.slug,
-                                                     '\n  '.join(long)))
     for x in series:
         if not x.subject or not x.cover or \
                 not os.path.exists(os.path.join(HERE, x.cover)):
@@ -247,10 +239,21 @@ class Project:
             # A hunk with no context could reverse at another copy of its
             # lines: every hunk needs context, which must match exactly
             # (--fuzz=0). -f: never ask on a terminal.
-            for hunk in re.split(r'^@@.*\n', text, flags=re.M)[1:]:
-                if not re.search(r'^ ', hunk, re.M):
-                    die('delta/%s: a hunk without context; make it with '
-                        'diff -U3' % name)
+            # It may move (an edit above it), but only where its context
+            # and lines occur once.
+            for fname, body in re.findall(
+                    r'^\+\+\+ [^/\s]*/(\S+).*\n((?:(?!--- ).*\n)*)',
+                    text, re.M):
+                for hunk in re.split(r'^@@.*\n', body, flags=re.M)[1:]:
+                    lines = [ln for ln in hunk.splitlines()
+                             if ln[:1] in (' ', '+')]
+                    if not any(ln[:1] == ' ' for ln in lines):
+                        die('delta/%s: a hunk without context; make it with '
+                            'diff -U3' % name)
+                    side = ''.join(ln[1:] + '\n' for ln in lines).encode()
+                    if cur[fname].count(side) != 1:
+                        die('delta/%s: a hunk of %s is not found exactly once '
+                            'in it; refresh the delta' % (name, fname))
             r = subprocess.run(['patch', '-R', '-p1', '-f', '--fuzz=0',
                                 '--no-backup-if-mismatch', '-r', '-',
                                 '-i', path], cwd=tmp, capture_output=True,
@@ -280,6 +283,14 @@ def render_entry(top, identity, present):
     body = ['M:\t' + identity] + other
     body.sort(key=lambda ln: order.index(ln[0]))     # stable: L: keep order
     return '\n'.join([title] + body + fpat) + '\n'
+
+
+def entry_files(text, title):
+    """The F: patterns of the MAINTAINERS entry TITLE."""
+    m = re.search(r'^%s\n((?:[A-Z]:\t.*\n)+)' % re.escape(title), text, re.M)
+    if not m:
+        die('MAINTAINERS has no entry "%s"' % title)
+    return [ln[3:] for ln in m.group(1).splitlines() if ln.startswith('F:\t')]
 
 
 def insert_entry(pristine, entry):
@@ -369,6 +380,19 @@ def build_files_consistent(proj, k, state):
 
 # ---------------------------------------------------------------- generate
 
+def check_columns(p):
+    """75 columns for the subject and the message, as checkpatch asks of
+    the body (and does not check in every case); tags and URLs, which
+    cannot be wrapped, are exempt."""
+    lines = [p.subject] + open(os.path.join(HERE, 'msg', p.slug)).read() \
+        .splitlines()
+    long = [ln for ln in lines if len(ln.expandtabs()) > 75 and
+            not re.match(r'^(Fixes|Link|Closes|Reported-by|Cc):', ln) and
+            '://' not in ln]
+    if long:
+        die('patch %s: over 75 columns:\n  %s' % (p.slug, '\n  '.join(long)))
+
+
 def ident(identity):
     m = re.match(r'^\s*(.+?)\s*<([^>]+)>\s*$', identity)
     if not m:
@@ -422,6 +446,7 @@ def generate(args):
     parent = git(args.base, 'rev-parse', 'pristine^{commit}').strip()
     for n, k in enumerate(kept, 1):
         p, state = proj.patches[k], after[k]
+        check_columns(p)
         build_files_consistent(proj, k, state)
         mtext = maintainers_at(proj, args.identity, state)
         changed = [f for f in proj.files if state[f] != prev[f]]
@@ -518,9 +543,13 @@ def check(args):
     proj = Project(args.top, args.base)
     name, email = ident(args.identity)
     base, ksrc, out = args.base, args.ksrc, args.out
-    patches = sorted(os.path.join(d, f) for d, _, files in os.walk(out)
-                     for f in files
-                     if f.endswith('.patch') and not f.startswith('0000'))
+    def order(path):
+        d = os.path.basename(os.path.dirname(path))
+        return (int(d.split('-')[0]) if d[:1].isdigit() else 0, path)
+    patches = sorted((os.path.join(d, f) for d, _, files in os.walk(out)
+                      for f in files
+                      if f.endswith('.patch') and not f.startswith('0000')),
+                     key=order)
     errors = []
     t0 = time.time()
     # git am onto the pristine tree.
@@ -574,11 +603,12 @@ def check(args):
     # patch that adds a file and leaves MAINTAINERS alone, as most of
     # ours must: the family's directory entries come with their first
     # file. Answer it here instead: every file the series adds must be
-    # in our entry or in one the kernel has (drivers/hv/ is Hyper-V's).
-    fpat = [ln[3:] for ln in (open(os.path.join(args.top, 'MAINTAINERS'))
-                              .read() + proj.pristine['MAINTAINERS']
-                              .decode()).splitlines()
-            if ln.startswith('F:\t')]
+    # in our entry, or in Hyper-V's (drivers/hv/), not merely in a broad
+    # entry such as THE REST's "F: *".
+    fpat = [ln[3:] for ln in open(os.path.join(args.top, 'MAINTAINERS'))
+            .read().splitlines() if ln.startswith('F:\t')]
+    fpat += entry_files(proj.pristine['MAINTAINERS'].decode(),
+                        'Hyper-V/Azure CORE AND DRIVERS')
     for f in proj.files:
         if f not in proj.pristine and not any(matches(p, f) for p in fpat):
             errors.append('%s: no F: line of MAINTAINERS covers it' % f)
