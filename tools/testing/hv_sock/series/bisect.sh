@@ -47,7 +47,7 @@ warnings() {
 
 # What a failed build leaves in its log, for a log judged again (FROM=N).
 build_failed() {
-	grep -qE '\*\*\* .*Error [0-9]|undefined reference|ERROR: modpost' "$1"
+	grep -qE '\*\*\* .*(Error [0-9]|Interrupt)|undefined reference|ERROR: modpost' "$1"
 }
 
 gate() {	# gate STEP NAME LOG: the log's warnings against the earlier ones
@@ -91,9 +91,10 @@ config_kept() {	# config_kept CONFIG FRAGMENT
 	defined=$(cd "$base" && find . -name 'Kconfig*' -not -path './.git/*' \
 		-exec sed -nE 's/^[[:space:]]*(menu)?config[[:space:]]+([A-Za-z0-9_]+).*/CONFIG_\2/p' {} + |
 		sort -u)
-	lost=$(grep -E '^CONFIG_[A-Za-z0-9_]+=[ym]$' "$2" | cut -d= -f1 | sort -u |
-		comm -12 - <(echo "$defined") | while read -r o; do
-			grep -qE "^$o=[ym]$" "$1" || echo "$o"
+	lost=$(grep -E '^CONFIG_[A-Za-z0-9_]+=[ym]$' "$2" | sort -u |
+		while IFS= read -r line; do
+			grep -qxF "${line%%=*}" <<< "$defined" || continue
+			grep -qxF "$line" "$1" || echo "$line"
 		done)
 	[ -z "$lost" ] || { echo "options of $2 not set: $lost"; return 1; }
 }
@@ -101,6 +102,7 @@ config_kept() {	# config_kept CONFIG FRAGMENT
 # The first step is the reference only if it builds everything: objects a
 # previous run left would hide the warnings of the files they come from.
 from=${FROM:-1}
+[[ $from =~ ^[1-9][0-9]*$ ]] || { echo "FROM=$from: a patch number" >&2; exit 2; }
 [ -n "${REGATE:-}" ] || [ "$from" -gt 1 ] || rm -rf "$work/prod" "$work/test"
 
 n=0
@@ -109,32 +111,36 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 	t0=$(date +%s)
 	regate=${REGATE:-}
 	[ "$n" -lt "$from" ] && regate=1
+	# N.tree: the tree a step built completely and cleanly; a step judged
+	# again needs it, from the same tree.
 	tree=$(git -C "$base" rev-parse "$c^{tree}")
-	if [ -n "$regate" ] && [ -f "$work/logs/$n.tree" ] &&
-	   [ "$(cat "$work/logs/$n.tree")" != "$tree" ]; then
-		echo "   step $n changed since its logs were made: resume from it"
+	step_failed=$failed failed=0
+	if [ -n "$regate" ] && { [ ! -f "$work/logs/$n.tree" ] ||
+	   [ "$(cat "$work/logs/$n.tree")" != "$tree" ]; }; then
+		echo "   step $n has no clean run of this tree: resume from it"
 		failed=1
 	fi
-	[ -n "$regate" ] || echo "$tree" > "$work/logs/$n.tree"
+	[ -n "$regate" ] || rm -f "$work/logs/$n".tree "$work/logs/$n"-*.log
 	if [ -n "$regate" ]; then	# the gate again, on the logs of a run
-		for k in extmod kselftest; do
-			[ -f "$work/logs/$n-$k.log" ] &&
-				gate "$n" "$k" "$work/logs/$n-$k.log"
-		done
+		git -C "$base" cat-file -e "$c:tools/testing/hv_sock/Kbuild" 2>/dev/null &&
+			gate "$n" extmod "$work/logs/$n-extmod.log"
+		git -C "$base" cat-file -e "$c:tools/testing/selftests/hv_sock" 2>/dev/null &&
+			gate "$n" kselftests "$work/logs/$n-kselftest.log"
 	else
 		git -C "$base" checkout -q -f --detach "$c" || exit 1
 		git -C "$base" clean -q -f -d
 	fi
 	echo "== $n $(git -C "$base" log -1 --format=%s "$c")"
 	# What the patch changes says what must build again: the kernel reads
-	# nothing under tools/ or Documentation/, nor MAINTAINERS, and the
+	# nothing under tools/hv_sock/, tools/testing/ or Documentation/
+	# networking/, nor MAINTAINERS (objtool is tools/ too), and the
 	# simulated host's modules are rebuilt when their sources or the
 	# kernel change. The first step built always builds everything.
-	changed=$(git -C "$base" diff --name-only "$c~1" "$c")
+	changed=$(git -C "$base" diff --no-renames --name-only "$c~1" "$c")
 	kernel=1 extmod=1
 	if [ "$n" -gt "$from" ] && [ -z "$regate" ]; then
-		grep -qvE '^(tools/|Documentation/|MAINTAINERS$)' <<< "$changed" ||
-			kernel=
+		grep -qvE '^(tools/hv_sock/|tools/testing/|Documentation/networking/|MAINTAINERS$)' \
+			<<< "$changed" || kernel=
 		[ -n "$kernel" ] || grep -qE '^tools/testing/hv_sock/' <<< "$changed" ||
 			extmod=
 	fi
@@ -146,7 +152,7 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 			continue
 		fi
 		if [ -z "$kernel" ]; then	# the previous step's build stands
-			cp "$work/logs/$((n - 1))-$cfg.log" "$log"
+			cp "$work/logs/$((n - 1))-$cfg.log" "$log" || failed=1
 			echo "   $cfg: no file the kernel reads changed"
 			continue
 		fi
@@ -162,7 +168,7 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 		log=$work/logs/$n-extmod.log
 		rm -rf "$work/extmod" && mkdir -p "$work/extmod"
 		if [ -z "$extmod" ] && [ -f "$work/logs/$((n - 1))-extmod.log" ]; then
-			cp "$work/logs/$((n - 1))-extmod.log" "$log"
+			cp "$work/logs/$((n - 1))-extmod.log" "$log" || failed=1
 			echo "   extmod: none of its sources changed"
 		elif ! { (cd "$base" && rsync -rcR tools/testing/hv_sock net/hv_sock \
 			"$work/extmod/") &&
@@ -188,7 +194,9 @@ for c in $(git -C "$base" rev-list --reverse pristine..series); do
 			gate "$n" kselftests "$log"
 		fi
 	fi
+	[ -n "$regate" ] || [ "$failed" != 0 ] || echo "$tree" > "$work/logs/$n.tree"
 	echo "   step $n: $(( $(date +%s) - t0 ))s"
+	[ "$step_failed" = 0 ] || failed=1
 done
 git -C "$base" checkout -q -f --detach series
 echo "== bisect: $n steps in $(( $(date +%s) - start ))s: $([ $failed = 0 ] && echo ok || echo FAILED)"

@@ -54,6 +54,9 @@ steps_side_by_side() {	# steps_side_by_side NAME COMMAND [NAME COMMAND]...
 	local names=() name rc
 	side_pids=()
 	[ $(($# % 2)) = 0 ] || { echo "steps_side_by_side: odd arguments"; exit 1; }
+	# An interrupted check leaves no step running behind it (they ignore
+	# SIGINT, as background commands of a script do).
+	trap stop_side_by_side INT TERM
 	while [ $# -gt 1 ]; do
 		names+=("$1")
 		rm -f "$logs/$1.status"
@@ -63,9 +66,6 @@ steps_side_by_side() {	# steps_side_by_side NAME COMMAND [NAME COMMAND]...
 		side_pids+=($!)
 		shift 2
 	done
-	# An interrupted check leaves no step running behind it (they ignore
-	# SIGINT, as background commands of a script do).
-	trap stop_side_by_side INT TERM
 	wait
 	trap - INT TERM
 	for name in "${names[@]}"; do
