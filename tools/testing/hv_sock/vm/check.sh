@@ -110,7 +110,7 @@ vm_tests() {
 # The fuzzers, with a fixed seed so that a failure replays (make fuzz
 # FUZZ_SECONDS=... SEED=...); make fuzz ends with "N passed, M failed".
 fuzz() {
-	make fuzz FUZZ_SECONDS="${HVT_FUZZ_SECONDS:-90}" SEED="${HVT_FUZZ_SEED:-1}"
+	make fuzz FUZZ_SECONDS="${HVT_FUZZ_SECONDS:-60}" SEED="${HVT_FUZZ_SEED:-1}"
 }
 
 step deps make deps || { echo "0 passed, 1 failed"; exit 1; }
